@@ -1,0 +1,89 @@
+// The Model: a compiled transformer's weights and the tables to decode its outputs.
+// The back end builds it, the ONNX writer serialises it, and the runtime reads it back from
+// the ONNX file. It is the contract between compiler and runtime and holds no compiler types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace raspc::rt {
+
+/// A dense row-major matrix of float32.
+struct Matrix {
+    int rows = 0;
+    int cols = 0;
+    std::vector<float> data;
+
+    Matrix() = default;
+    Matrix(int r, int c) : rows(r), cols(c), data(static_cast<size_t>(r) * c, 0.0f) {}
+    float& at(int r, int c) { return data[static_cast<size_t>(r) * cols + c]; }
+    float at(int r, int c) const { return data[static_cast<size_t>(r) * cols + c]; }
+};
+
+/// One attention head reading and writing the residual stream (width d).
+/// scores = (x Wq)(x Wk)^T, already scaled for hard attention; weights = softmax over keys;
+/// out = weights (x Wv) Wo, added to the residual.
+struct Head {
+    std::string label;  // what it computes, e.g. "aggregate reverse (reverse.rasp:4)"
+    Matrix wq;          // d x dk
+    Matrix wk;          // d x dk
+    Matrix wv;          // d x dv
+    Matrix wo;          // dv x d
+};
+
+/// The MLP sublayer of a layer: all blocks side by side. out = relu(x W1) W2, no biases
+/// (constants come from the residual's constant-one dimension).
+struct Mlp {
+    std::vector<std::string> labels;  // one per block, in order
+    Matrix w1;                        // d x hidden (hidden may be 0: no MLP in this layer)
+    Matrix w2;                        // hidden x d
+};
+
+struct Layer {
+    std::vector<Head> heads;
+    Mlp mlp;
+};
+
+/// How an output is read from the final residual stream.
+enum class OutputKind {
+    Categorical,  // argmax over (x Readout) picks an index into `table`
+    Numerical,    // (x Readout) is one number; decoded to the nearest `table` entry
+};
+
+struct Output {
+    std::string name;
+    OutputKind kind = OutputKind::Categorical;
+    Matrix readout;                  // d x table.size() (categorical) or d x 1 (numerical)
+    std::string valueType;           // atom type of the values: "str", "int", "float", "bool"
+    std::vector<std::string> table;  // the values as the REPL shows them
+    std::vector<double> numbers;     // numerical: the numeric value of each table entry
+    double tolerance = 0.0;          // numerical: largest allowed distance to a table entry
+};
+
+/// A compiled program. Position 0 of every sequence is the beginning-of-sequence (BOS)
+/// position, which the ONNX graph and the runner prepend themselves; token id vocab.size()
+/// is BOS.
+struct Model {
+    std::vector<std::string> vocab;   // token id -> token as written (one char, or an atom)
+    std::string tokenType = "str";    // "str", "int", "float", "bool"
+    int maxLen = 0;                   // longest input, BOS not counted
+    int width = 0;                    // residual width d
+    Matrix tokenEmbedding;            // (vocab.size() + 1) x d; last row is BOS
+    Matrix positionEmbedding;         // (maxLen + 1) x d; row 0 is BOS
+    std::vector<Layer> layers;
+    std::vector<Output> outputs;
+
+    std::string version;              // raspc version that wrote it
+    std::string source;               // program file it was compiled from
+    std::string floatType = "float32";
+
+    /// Every weight, counting zeros.
+    int64_t parameterCount() const;
+    /// Weights that are not zero.
+    int64_t nonZeroParameterCount() const;
+    /// "L0: 2 heads + MLP 12; L1: ..." for metadata and reports.
+    std::string layerLayout() const;
+};
+
+}  // namespace raspc::rt
