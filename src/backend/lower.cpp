@@ -1,0 +1,1019 @@
+// Lowering: value encodings, earliest-layer scheduling, residual slots and the weights of every
+// head and MLP block. The scheme is DESIGN.md's "Compiling: the scheme"; the notes here say how
+// each piece stays exact.
+#include "backend/lower.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "passes/value_sets.h"
+
+namespace raspc {
+
+namespace {
+
+// Residual dimensions every model has. `kOne` is 1 at real positions and 0 at BOS, so every
+// constant term vanishes at BOS; `kBos` is 1 at BOS only.
+constexpr int kOne = 0;
+constexpr int kBos = 1;
+
+// exp(-kHardGap) underflows to zero in float32 (its smallest subnormal is e^-103.28), so keys
+// that score kHardGap below the best get no weight at all.
+const double kHardGap = -std::log(static_cast<double>(std::numeric_limits<float>::denorm_min())) + 4.0;
+
+// How far below zero an MLP unit's pre-activation is pushed at BOS, so it stays silent there.
+constexpr double kBosSilence = 1.0;
+
+// Numbers computed from numerical s-ops with at most this many values are kept categorical.
+constexpr size_t kSmallCategorical = 8;
+
+// Largest number of operand combinations an MLP lookup table may have.
+constexpr size_t kMaxTableRows = 20000;
+
+struct Term {
+    int dim;
+    double coeff;
+};
+
+/// A linear read of the residual stream: sum of coeff * x[dim].
+using Form = std::vector<Term>;
+
+Form scaled(const Form& f, double a) {
+    Form out;
+    for (const Term& t : f) out.push_back({t.dim, t.coeff * a});
+    return out;
+}
+
+void addTo(Form& acc, const Form& f, double a = 1.0) {
+    for (const Term& t : f) acc.push_back({t.dim, t.coeff * a});
+}
+
+/// Where an s-op lives and how to read it.
+struct Repr {
+    bool numerical = false;
+    std::vector<Value> values;  // categorical: the value each column indicates
+    std::vector<Form> cols;     // categorical: one indicator per value; numerical: cols[0]
+    ValueSet set;               // numerical: the values it may take
+    int ready = 0;              // sublayer that makes it readable: 0 embedding, 2l+1 / 2l+2
+    bool isConstant = false;
+
+    Form numberForm() const {
+        if (numerical) return cols[0];
+        Form f;
+        for (size_t i = 0; i < values.size(); ++i) addTo(f, cols[i], values[i].toDouble());
+        return f;
+    }
+    bool allNumbers() const {
+        if (numerical) return true;
+        return std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); });
+    }
+};
+
+struct Entry {
+    int row;
+    int col;
+    double value;
+};
+
+struct HeadPlan {
+    int layer = 0;
+    std::string label;
+    int dk = 0;
+    int dv = 0;
+    std::vector<Entry> q, k, v, o;
+};
+
+/// One hidden unit: relu(in) is added to the residual through `out`.
+struct Unit {
+    Form in;
+    Form out;  // Term.dim is the residual dimension written, Term.coeff the weight
+};
+
+struct BlockPlan {
+    int layer = 0;
+    std::string label;
+    std::vector<Unit> units;
+};
+
+std::string describe(const Node& n) {
+    std::ostringstream out;
+    out << (n.name.empty() ? std::string(toString(n.kind)) : n.name);
+    if (n.loc.line > 0) out << " (" << n.loc.file << ":" << n.loc.line << ")";
+    return out.str();
+}
+
+int headLayer(int ready) { return (ready + 1) / 2; }
+int mlpLayer(int ready) { return ready / 2; }
+
+/// Calls fn on every combination of one value per domain.
+void forEachCombo(const std::vector<std::vector<Value>>& domains,
+                  const std::function<void(const std::vector<Value>&)>& fn) {
+    std::vector<size_t> idx(domains.size(), 0);
+    std::vector<Value> args(domains.size());
+    for (const auto& d : domains) {
+        if (d.empty()) return;
+    }
+    while (true) {
+        for (size_t i = 0; i < domains.size(); ++i) args[i] = domains[i][idx[i]];
+        fn(args);
+        size_t i = 0;
+        for (; i < domains.size(); ++i) {
+            if (++idx[i] < domains[i].size()) break;
+            idx[i] = 0;
+        }
+        if (i == domains.size()) return;
+    }
+}
+
+/// The coefficients (a_0..a_k-1, b) if f(x) = sum a_i x_i + b on every combination.
+std::optional<std::vector<double>> affineFit(const MapFn& fn,
+                                             const std::vector<std::vector<Value>>& domains) {
+    auto call = [&](const std::vector<Value>& args) -> std::optional<double> {
+        try {
+            Value r = fn(args);
+            if (!r.isNumber()) return std::nullopt;
+            return r.toDouble();
+        } catch (const std::domain_error&) {
+            return std::nullopt;
+        }
+    };
+    std::vector<Value> base;
+    for (const auto& d : domains) {
+        if (d.empty()) return std::nullopt;
+        base.push_back(d.front());
+    }
+    auto b0 = call(base);
+    if (!b0) return std::nullopt;
+    std::vector<double> coeffs;
+    for (size_t i = 0; i < domains.size(); ++i) {
+        if (domains[i].size() < 2) {
+            coeffs.push_back(0.0);
+            continue;
+        }
+        std::vector<Value> probe = base;
+        probe[i] = domains[i].back();
+        auto y = call(probe);
+        if (!y) return std::nullopt;
+        coeffs.push_back((*y - *b0) / (domains[i].back().toDouble() - base[i].toDouble()));
+    }
+    double offset = *b0;
+    for (size_t i = 0; i < domains.size(); ++i) offset -= coeffs[i] * base[i].toDouble();
+
+    bool affine = true;
+    forEachCombo(domains, [&](const std::vector<Value>& args) {
+        if (!affine) return;
+        auto y = call(args);
+        if (!y) return;  // values fn rejects never occur on accepted inputs
+        double predicted = offset;
+        for (size_t i = 0; i < args.size(); ++i) predicted += coeffs[i] * args[i].toDouble();
+        if (std::abs(predicted - *y) > 1e-9 * std::max(1.0, std::abs(*y))) affine = false;
+    });
+    if (!affine) return std::nullopt;
+    coeffs.push_back(offset);
+    return coeffs;
+}
+
+class Lowering {
+public:
+    Lowering(const Graph& g, const CompileOptions& options)
+        : g_(g), options_(options),
+          sets_(inferValueSets(g, Domain{options.vocab, options.maxLen})),
+          reprs_(g.nodes.size()) {}
+
+    rt::Model run(CompileReport* report);
+
+private:
+    int newDim(double atBos = 0.0) {
+        bos_.push_back(atBos);
+        return static_cast<int>(bos_.size() - 1);
+    }
+
+    double atBos(const Form& f) const {
+        double s = 0.0;
+        for (const Term& t : f) s += t.coeff * bos_[static_cast<size_t>(t.dim)];
+        return s;
+    }
+
+    /// Writes `f` as column `col` of a read matrix, with the BOS row chosen so that the column
+    /// reads exactly `bosValue` at the BOS position. This keeps BOS's own residual, which
+    /// attention writes defaults into, from leaking into any read.
+    void emitColumn(std::vector<Entry>& m, int col, const Form& f, double bosValue) const {
+        for (const Term& t : f) m.push_back({t.dim, col, t.coeff});
+        m.push_back({kBos, col, bosValue - atBos(f)});
+    }
+
+    const Repr& repr(NodeId id);
+    const Repr& categorical(NodeId id);
+    Repr lowerNode(NodeId id);
+    Repr lowerMap(NodeId id);
+    Repr lowerAggregate(NodeId id);
+    Repr lowerSum(NodeId id);
+    Repr lowerWidth(NodeId id, std::optional<NodeId> selector);
+    Repr mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer, bool numericalOut,
+                const ValueSet& outSet);
+    Repr tupleOf(const std::vector<NodeId>& members, const Node& site);
+
+    struct Block {
+        std::vector<Form> q;  // per key column, the query's score row
+        std::vector<Form> k;  // per key column, the key's indicator
+        int ready = 0;
+    };
+    std::vector<Block> selectorBlocks(NodeId selector);
+    HeadPlan buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
+                       const std::string& label);
+
+    [[noreturn]] void fail(const Node& n, const std::string& message) const {
+        throw UserError(n.loc, message);
+    }
+
+    const Graph& g_;
+    const CompileOptions& options_;
+    std::vector<ValueSet> sets_;
+    std::vector<std::optional<Repr>> reprs_;
+    std::map<NodeId, Repr> categoricalCopies_;
+    std::map<std::vector<NodeId>, Repr> tuples_;
+    std::vector<double> bos_;
+    std::vector<int> tokenDims_, indexDims_;
+    std::vector<HeadPlan> heads_;
+    std::vector<BlockPlan> blocks_;
+};
+
+const Repr& Lowering::repr(NodeId id) {
+    auto& slot = reprs_[static_cast<size_t>(id)];
+    if (!slot) slot = lowerNode(id);
+    return *slot;
+}
+
+Repr Lowering::lowerNode(NodeId id) {
+    const Node& n = g_[id];
+    Repr r;
+    switch (n.kind) {
+    case OpKind::Tokens:
+        for (size_t i = 0; i < options_.vocab.size(); ++i) {
+            r.values.push_back(options_.vocab[i]);
+            r.cols.push_back({{tokenDims_[i], 1.0}});
+        }
+        return r;
+    case OpKind::Indices:
+        for (int i = 0; i < options_.maxLen; ++i) {
+            r.values.push_back(Value(i));
+            r.cols.push_back({{indexDims_[static_cast<size_t>(i)], 1.0}});
+        }
+        return r;
+    case OpKind::Constant:
+        r.values.push_back(n.constant);
+        r.cols.push_back({{kOne, 1.0}});
+        r.isConstant = true;
+        return r;
+    case OpKind::Length:
+        return lowerWidth(id, std::nullopt);
+    case OpKind::SelectorWidth:
+        return lowerWidth(id, n.operands[0]);
+    case OpKind::Map:
+    case OpKind::SequenceMap:
+        return lowerMap(id);
+    case OpKind::Aggregate:
+        return lowerAggregate(id);
+    default:
+        throw InternalError("lowerNode called on a selector");
+    }
+}
+
+/// A categorical view of an s-op: numerical s-ops get a discretising MLP into a one-hot slot.
+const Repr& Lowering::categorical(NodeId id) {
+    const Repr& r = repr(id);
+    if (!r.numerical) return r;
+    auto it = categoricalCopies_.find(id);
+    if (it != categoricalCopies_.end()) return it->second;
+    const Node& n = g_[id];
+    if (!r.set.bounded) {
+        fail(n, "'" + describe(n) +
+                    "' is numerical with too many possible values to compare by value; "
+                    "annotate it categorical(...) or simplify it");
+    }
+    Node identity = n;
+    identity.kind = OpKind::Map;
+    identity.fn = [](std::span<const Value> args) { return args[0]; };
+    Repr copy = mapMlp(identity, {&r}, mlpLayer(r.ready), false, r.set);
+    return categoricalCopies_.emplace(id, std::move(copy)).first->second;
+}
+
+Repr Lowering::lowerMap(NodeId id) {
+    const Node& n = g_[id];
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+
+    std::vector<const Repr*> ops;
+    bool anyNumerical = false;
+    int ready = 0;
+    for (NodeId op : n.operands) {
+        ops.push_back(&repr(op));
+        anyNumerical = anyNumerical || ops.back()->numerical;
+        ready = std::max(ready, ops.back()->ready);
+    }
+    std::vector<std::vector<Value>> domains;
+    for (const Repr* r : ops) domains.push_back(r->numerical ? r->set.values : r->values);
+
+    // A linear function of numbers needs no layer: whoever reads it reads the sum directly.
+    bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
+        return r->allNumbers() && (!r->numerical || r->set.bounded);
+    });
+    if (anyNumerical && numbersIn && n.encoding != Encoding::Categorical) {
+        if (auto fit = affineFit(n.fn, domains)) {
+            Repr r;
+            r.numerical = true;
+            r.set = outSet;
+            r.ready = ready;
+            Form f = {{kOne, fit->back()}};
+            for (size_t i = 0; i < ops.size(); ++i) {
+                if ((*fit)[i] != 0.0) addTo(f, ops[i]->numberForm(), (*fit)[i]);
+            }
+            r.cols.push_back(std::move(f));
+            return r;
+        }
+    }
+
+    // Numbers computed from a numerical s-op stay numerical unless few (a comparison's
+    // booleans, say): a small one-hot is cheaper for whatever reads it next.
+    bool numericalOut = n.encoding == Encoding::Numerical ||
+                        (n.encoding == Encoding::Inferred && anyNumerical &&
+                         (!outSet.bounded ||
+                          (outSet.allNumbers() && outSet.values.size() > kSmallCategorical)));
+    if (!numericalOut && !outSet.bounded) {
+        fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding; "
+                "annotate it numerical(...)");
+    }
+
+    // A function of one categorical s-op (constants aside) is a relabelling of its one-hot
+    // columns: also free.
+    std::vector<size_t> varying;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (!ops[i]->isConstant) varying.push_back(i);
+    }
+    if (varying.size() <= 1 && (varying.empty() || !ops[varying[0]]->numerical)) {
+        Repr r;
+        r.numerical = numericalOut;
+        r.ready = ready;
+        r.set = outSet;
+        std::vector<Value> args;
+        for (const Repr* op : ops) args.push_back(op->values.front());
+        const Repr* var = varying.empty() ? nullptr : ops[varying[0]];
+        size_t count = var ? var->values.size() : 1;
+        std::map<Value, size_t> column;
+        if (!numericalOut) {
+            for (const Value& v : outSet.values) {
+                column.emplace(v, r.values.size());
+                r.values.push_back(v);
+                r.cols.emplace_back();
+            }
+        } else {
+            r.cols.emplace_back();
+        }
+        for (size_t i = 0; i < count; ++i) {
+            if (var) args[varying[0]] = var->values[i];
+            Form in = var ? var->cols[i] : Form{{kOne, 1.0}};
+            Value y;
+            try {
+                y = n.fn(args);
+            } catch (const std::domain_error&) {
+                continue;
+            }
+            if (numericalOut) addTo(r.cols[0], in, y.toDouble());
+            else addTo(r.cols[column.at(y)], in);
+        }
+        return r;
+    }
+
+    return mapMlp(n, ops, mlpLayer(ready), numericalOut, outSet);
+}
+
+/// An MLP computing n.fn of `ops` into a fresh slot. Categorical operands gate one group of
+/// units per combination of their values; at most one numerical operand is read through
+/// ramp steps placed between neighbouring values where the function changes.
+Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
+                      bool numericalOut, const ValueSet& outSet) {
+    std::vector<size_t> cats, nums;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i]->isConstant) continue;
+        (ops[i]->numerical ? nums : cats).push_back(i);
+    }
+    if (nums.size() > 1) {
+        // FIXME: two numerical operands need a product space; convert all but one to
+        // categorical first. Rejected for now rather than approximated.
+        fail(n, "'" + describe(n) + "' combines two numerical s-ops non-linearly; raspc cannot "
+                "compile that yet (make one of them categorical(...))");
+    }
+    const Repr* num = nums.empty() ? nullptr : ops[nums[0]];
+    if (num && !num->set.bounded) {
+        fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible values "
+                "to tabulate");
+    }
+
+    Repr out;
+    out.numerical = numericalOut;
+    out.ready = 2 * layer + 2;
+    out.set = outSet;
+    std::map<Value, int> dimOf;
+    if (numericalOut) {
+        int d = newDim();
+        out.cols.push_back({{d, 1.0}});
+    } else {
+        for (const Value& v : outSet.values) {
+            int d = newDim();
+            dimOf.emplace(v, d);
+            out.values.push_back(v);
+            out.cols.push_back({{d, 1.0}});
+        }
+    }
+    auto encode = [&](const std::optional<Value>& y) -> Form {
+        if (!y) return {};
+        if (numericalOut) return {{out.cols[0][0].dim, y->toDouble()}};
+        return {{dimOf.at(*y), 1.0}};
+    };
+
+    size_t rows = 1;
+    for (size_t c : cats) rows *= ops[c]->values.size();
+    if (num) rows *= num->set.values.size();
+    if (rows > kMaxTableRows) {
+        fail(n, "'" + describe(n) + "' needs a lookup table of " + std::to_string(rows) +
+                    " rows; raspc allows " + std::to_string(kMaxTableRows));
+    }
+
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "map " + describe(n);
+    std::vector<Value> args(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i]->isConstant) args[i] = ops[i]->values.front();
+    }
+    auto call = [&]() -> std::optional<Value> {
+        try {
+            return n.fn(args);
+        } catch (const std::domain_error&) {
+            return std::nullopt;
+        }
+    };
+
+    // The range of the numerical operand bounds how hard a closed gate must push.
+    double xMax = num ? std::max(std::abs(num->set.lo), std::abs(num->set.hi)) : 0.0;
+
+    std::vector<size_t> idx(cats.size(), 0);
+    while (true) {
+        // gate = sum of the combination's indicators - (k - 1): 1 when it matches, <= 0 if not.
+        Form gate = {{kOne, 1.0 - static_cast<double>(cats.size())}};
+        if (cats.empty()) gate = {{kOne, 1.0}};
+        for (size_t j = 0; j < cats.size(); ++j) {
+            args[cats[j]] = ops[cats[j]]->values[idx[j]];
+            addTo(gate, ops[cats[j]]->cols[idx[j]]);
+        }
+
+        if (!num) {
+            block.units.push_back({gate, encode(call())});
+        } else {
+            const std::vector<Value>& xs = num->set.values;
+            Form x = num->cols[0];
+            args[nums[0]] = xs.front();
+            std::optional<Value> prev = call();
+            block.units.push_back({gate, encode(prev)});
+            for (size_t i = 1; i < xs.size(); ++i) {
+                args[nums[0]] = xs[i];
+                std::optional<Value> cur = call();
+                if (!cur) continue;
+                if (prev && *cur == *prev && cur->isNumber() == prev->isNumber()) continue;
+                // A ramp from 0 to 1 between the previous value and this one, leaving a
+                // quarter of the gap on each side for float32 error.
+                double lo = xs[i - 1].toDouble(), hi = xs[i].toDouble();
+                double a = lo + (hi - lo) / 4, b = hi - (hi - lo) / 4;
+                double slope = 1.0 / (b - a);
+                double closed = cats.empty() ? 0.0 : slope * (xMax + std::abs(a)) + 2.0;
+                Form delta = encode(cur);
+                addTo(delta, encode(prev), -1.0);
+                for (auto [edge, sign] : {std::pair{a, 1.0}, std::pair{b, -1.0}}) {
+                    Form in = scaled(x, slope);
+                    in.push_back({kOne, -slope * edge - closed});
+                    addTo(in, gate, closed);
+                    block.units.push_back({in, scaled(delta, sign)});
+                }
+                prev = cur;
+            }
+        }
+
+        size_t j = 0;
+        for (; j < cats.size(); ++j) {
+            if (++idx[j] < ops[cats[j]]->values.size()) break;
+            idx[j] = 0;
+        }
+        if (j == cats.size()) break;
+    }
+    blocks_.push_back(std::move(block));
+    return out;
+}
+
+/// A one-hot over the combinations of several categorical s-ops, for selectors that compare
+/// tuples (a disjunction over two keys, say). Computed by one MLP.
+Repr Lowering::tupleOf(const std::vector<NodeId>& members, const Node& site) {
+    auto it = tuples_.find(members);
+    if (it != tuples_.end()) return it->second;
+    std::vector<const Repr*> ops;
+    int ready = 0;
+    size_t rows = 1;
+    for (NodeId m : members) {
+        ops.push_back(&categorical(m));
+        ready = std::max(ready, ops.back()->ready);
+        rows *= ops.back()->values.size();
+    }
+    if (rows > kMaxTableRows) {
+        fail(site, "this selector compares " + std::to_string(members.size()) +
+                       " s-ops jointly over " + std::to_string(rows) +
+                       " combinations; raspc allows " + std::to_string(kMaxTableRows));
+    }
+    int layer = mlpLayer(ready);
+    Repr out;
+    out.ready = 2 * layer + 2;
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "tuple for selector (" + site.loc.file + ":" + std::to_string(site.loc.line) + ")";
+    std::vector<size_t> idx(ops.size(), 0);
+    int combo = 0;
+    while (true) {
+        Form gate = {{kOne, 1.0 - static_cast<double>(ops.size())}};
+        for (size_t j = 0; j < ops.size(); ++j) addTo(gate, ops[j]->cols[idx[j]]);
+        int d = newDim();
+        out.values.push_back(Value(combo++));
+        out.cols.push_back({{d, 1.0}});
+        block.units.push_back({gate, {{d, 1.0}}});
+        size_t j = 0;
+        for (; j < ops.size(); ++j) {
+            if (++idx[j] < ops[j]->values.size()) break;
+            idx[j] = 0;
+        }
+        if (j == ops.size()) break;
+    }
+    blocks_.push_back(std::move(block));
+    return tuples_.emplace(members, out).first->second;
+}
+
+/// Splits a selector into blocks whose scores add up: a conjunction at the top becomes one
+/// block per conjunct; each block compares one key s-op (or tuple) with one query s-op (or
+/// tuple) through its predicate matrix. A key is selected when every block scores 1.
+std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
+    std::vector<NodeId> conjuncts;
+    std::function<void(NodeId)> split = [&](NodeId s) {
+        if (g_[s].kind == OpKind::SelectAnd) {
+            split(g_[s].operands[0]);
+            split(g_[s].operands[1]);
+        } else {
+            conjuncts.push_back(s);
+        }
+    };
+    split(selector);
+
+    std::vector<Block> blocks;
+    for (NodeId c : conjuncts) {
+        std::vector<NodeId> keys, queries;
+        std::function<void(NodeId)> collect = [&](NodeId s) {
+            const Node& n = g_[s];
+            if (n.kind == OpKind::Select) {
+                NodeId k = n.operands[0], q = n.operands[1];
+                if (g_[k].kind != OpKind::Constant &&
+                    std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+                if (g_[q].kind != OpKind::Constant &&
+                    std::find(queries.begin(), queries.end(), q) == queries.end()) queries.push_back(q);
+                return;
+            }
+            for (NodeId op : n.operands) collect(op);
+        };
+        collect(c);
+
+        // Each side is one categorical s-op, a constant, or a tuple of several.
+        auto side = [&](const std::vector<NodeId>& members) -> Repr {
+            if (members.empty()) {
+                Repr r;
+                r.values.push_back(Value(0));
+                r.cols.push_back({{kOne, 1.0}});
+                return r;
+            }
+            if (members.size() == 1) return categorical(members[0]);
+            return tupleOf(members, g_[c]);
+        };
+        Repr keyRepr = side(keys);
+        Repr queryRepr = side(queries);
+
+        // The values of each member for every column of a side.
+        auto assignments = [&](const std::vector<NodeId>& members, const Repr& r) {
+            std::vector<std::map<NodeId, Value>> out(r.values.size());
+            if (members.size() == 1) {
+                for (size_t i = 0; i < r.values.size(); ++i) out[i][members[0]] = r.values[i];
+                return out;
+            }
+            std::vector<size_t> idx(members.size(), 0);
+            for (size_t row = 0; row < r.values.size(); ++row) {
+                for (size_t j = 0; j < members.size(); ++j) {
+                    out[row][members[j]] = categorical(members[j]).values[idx[j]];
+                }
+                for (size_t j = 0; j < members.size(); ++j) {
+                    if (++idx[j] < categorical(members[j]).values.size()) break;
+                    idx[j] = 0;
+                }
+            }
+            return out;
+        };
+        auto keyVals = assignments(keys, keyRepr);
+        auto queryVals = assignments(queries, queryRepr);
+
+        std::function<bool(NodeId, const std::map<NodeId, Value>&, const std::map<NodeId, Value>&)>
+            holds = [&](NodeId s, const auto& kv, const auto& qv) -> bool {
+            const Node& n = g_[s];
+            switch (n.kind) {
+            case OpKind::Select: {
+                NodeId k = n.operands[0], q = n.operands[1];
+                const Value& kval = g_[k].kind == OpKind::Constant ? g_[k].constant : kv.at(k);
+                const Value& qval = g_[q].kind == OpKind::Constant ? g_[q].constant : qv.at(q);
+                try {
+                    return compare(n.cmp, kval, qval);
+                } catch (const std::domain_error& e) {
+                    throw UserError(n.loc, std::string("select cannot compare ") +
+                                               toDisplay(kval) + " with " + toDisplay(qval) +
+                                               ": " + e.what());
+                }
+            }
+            case OpKind::SelectAnd: return holds(n.operands[0], kv, qv) && holds(n.operands[1], kv, qv);
+            case OpKind::SelectOr: return holds(n.operands[0], kv, qv) || holds(n.operands[1], kv, qv);
+            case OpKind::SelectNot: return !holds(n.operands[0], kv, qv);
+            default: throw InternalError("selector operand is not a selector");
+            }
+        };
+
+        Block b;
+        b.ready = std::max(keyRepr.ready, queryRepr.ready);
+        for (size_t kc = 0; kc < keyRepr.values.size(); ++kc) {
+            Form q;
+            for (size_t qc = 0; qc < queryRepr.values.size(); ++qc) {
+                if (holds(c, keyVals[kc], queryVals[qc])) addTo(q, queryRepr.cols[qc]);
+            }
+            if (q.empty()) continue;  // a key value no query selects needs no dimension
+            b.q.push_back(std::move(q));
+            b.k.push_back(keyRepr.cols[kc]);
+        }
+        blocks.push_back(std::move(b));
+    }
+    return blocks;
+}
+
+/// A head whose real keys score `scale` per satisfied block. The BOS key scores half a block
+/// less than a full match, so it wins exactly when nothing is selected (or the same as a full
+/// match, for selector_width). The BOS query attends to BOS alone.
+HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
+                             const std::string& label) {
+    // Scores of selected keys, BOS and unselected keys are >= half a block apart.
+    const double scale = 2.0 * kHardGap;
+    HeadPlan h;
+    h.layer = layer;
+    h.label = label;
+    int col = 0;
+    for (const Block& b : blocks) {
+        for (size_t j = 0; j < b.q.size(); ++j, ++col) {
+            emitColumn(h.q, col, scaled(b.q[j], scale), 0.0);
+            emitColumn(h.k, col, b.k[j], 0.0);
+        }
+    }
+    double full = static_cast<double>(blocks.size());
+    double bosScore = bosLikeSelected ? full : full - 0.5;
+    emitColumn(h.q, col, {{kOne, scale * bosScore}}, scale);
+    emitColumn(h.k, col, {{kBos, 1.0}}, 1.0);
+    h.dk = col + 1;
+    return h;
+}
+
+Repr Lowering::lowerAggregate(NodeId id) {
+    const Node& n = g_[id];
+    if (n.reduction == Reduction::Sum) return lowerSum(id);
+    if (n.reduction != Reduction::Mean) {
+        fail(n, "the '" + std::string(toString(n.reduction)) +
+                    "' reduction is not compiled yet; raspc compiles the mean");
+    }
+    const Repr& vals = repr(n.operands[1]);
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+
+    // A mean that may average several keys must be numerical; a move may stay categorical.
+    std::function<bool(NodeId)> atMostOne = [&](NodeId s) {
+        const Node& sn = g_[s];
+        if (sn.kind == OpKind::Select) {
+            return sn.cmp == Cmp::Eq && g_[sn.operands[0]].kind == OpKind::Indices;
+        }
+        if (sn.kind == OpKind::SelectAnd) return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
+        return false;
+    };
+    bool numerical = n.encoding == Encoding::Numerical ||
+                     (n.encoding == Encoding::Inferred && vals.allNumbers() &&
+                      n.constant.isNumber() && (vals.numerical || !atMostOne(n.operands[0])));
+    if (!numerical && vals.numerical) {
+        fail(n, "'" + describe(n) + "' moves a numerical s-op categorically; raspc cannot "
+                "compile that yet");
+    }
+    if (numerical && !(vals.allNumbers() && n.constant.isNumber())) {
+        fail(n, "'" + describe(n) + "' is numerical but its values or default are not numbers");
+    }
+    if (!numerical && !outSet.bounded) {
+        fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding");
+    }
+
+    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
+    int ready = vals.ready;
+    for (const Block& b : blocks) ready = std::max(ready, b.ready);
+    int layer = headLayer(ready);
+    HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n));
+
+    Repr out;
+    out.numerical = numerical;
+    out.ready = 2 * layer + 1;
+    out.set = outSet;
+    if (numerical) {
+        int d = newDim(n.constant.toDouble());
+        emitColumn(h.v, 0, vals.numberForm(), n.constant.toDouble());
+        h.o.push_back({0, d, 1.0});
+        h.dv = 1;
+        out.cols.push_back({{d, 1.0}});
+    } else {
+        int col = 0;
+        for (const Value& v : outSet.values) {
+            bool isDefault = v == n.constant && v.isNumber() == n.constant.isNumber();
+            int d = newDim(isDefault ? 1.0 : 0.0);
+            Form f;
+            for (size_t i = 0; i < vals.values.size(); ++i) {
+                if (vals.values[i] == v && vals.values[i].isNumber() == v.isNumber()) {
+                    addTo(f, vals.cols[i]);
+                }
+            }
+            emitColumn(h.v, col, f, isDefault ? 1.0 : 0.0);
+            h.o.push_back({col, d, 1.0});
+            out.values.push_back(v);
+            out.cols.push_back({{d, 1.0}});
+            ++col;
+        }
+        h.dv = col;
+    }
+    heads_.push_back(std::move(h));
+    return out;
+}
+
+/// Adds units that write delta * clamp((x - from) / (to - from), 0, 1): a ramp that is 0 up to
+/// `from` and 1 from `to` on (from < to), or the mirror image (from > to).
+void addRamp(BlockPlan& block, const Form& x, double from, double to, const Form& delta) {
+    double slope = 1.0 / (to - from);
+    for (auto [edge, sign] : {std::pair{from, 1.0}, std::pair{to, -1.0}}) {
+        Form in = scaled(x, slope);
+        in.push_back({kOne, -slope * edge});
+        block.units.push_back({in, scaled(delta, sign)});
+    }
+}
+
+/// A sum over the selection: a head that weighs BOS like a selected key reads both
+/// m = sum/(w+1) (BOS holds 0) and y = 1/(w+1); the MLP of the same layer rebuilds
+/// sum = m (w+1) = m + sum over j < w of m, each term m [y < t_j] made exact by a gate whose
+/// closing slope outweighs any |m|.
+Repr Lowering::lowerSum(NodeId id) {
+    const Node& n = g_[id];
+    const Repr& vals = repr(n.operands[1]);
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+    if (!vals.allNumbers() || !n.constant.isNumber()) {
+        fail(n, "'" + describe(n) + "' sums values that are not numbers");
+    }
+    double bound = 0.0;
+    if (vals.numerical) {
+        if (!vals.set.rangeKnown) fail(n, "'" + describe(n) + "' sums values of unknown range");
+        bound = std::max(std::abs(vals.set.lo), std::abs(vals.set.hi));
+    } else {
+        for (const Value& v : vals.values) bound = std::max(bound, std::abs(v.toDouble()));
+    }
+    bound += 1.0;
+
+    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
+    int ready = vals.ready;
+    for (const Block& b : blocks) ready = std::max(ready, b.ready);
+    int layer = headLayer(ready);
+    HeadPlan h = buildHead(blocks, true, layer, "aggregate(sum) " + describe(n));
+    int meanDim = newDim(0.0);
+    int inverseDim = newDim(1.0);
+    emitColumn(h.v, 0, vals.numberForm(), 0.0);
+    emitColumn(h.v, 1, {{kBos, 1.0}}, 1.0);
+    h.o.push_back({0, meanDim, 1.0});
+    h.o.push_back({1, inverseDim, 1.0});
+    h.dv = 2;
+    heads_.push_back(std::move(h));
+
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "sum " + describe(n);
+    int outDim = newDim();
+    Form m = {{meanDim, 1.0}};
+    Form y = {{inverseDim, 1.0}};
+    // m itself, as relu(m) - relu(-m).
+    block.units.push_back({m, {{outDim, 1.0}}});
+    block.units.push_back({scaled(m, -1.0), {{outDim, -1.0}}});
+    for (int j = 0; j < options_.maxLen; ++j) {
+        // y = 1/(w+1) lies below t exactly when w > j.
+        double above = 1.0 / (j + 1), below = 1.0 / (j + 2);
+        double t = (above + below) / 2;
+        double gate = 2.0 * bound / ((above - below) / 2);
+        // (m + bound) [y < t] - bound [y < t]: the first factor is never negative.
+        Form in = m;
+        in.push_back({kOne, bound + gate * t});
+        addTo(in, y, -gate);
+        block.units.push_back({in, {{outDim, 1.0}}});
+        Form off = scaled(y, -gate);
+        off.push_back({kOne, gate * t});
+        block.units.push_back({off, {{outDim, -1.0}}});
+        addRamp(block, y, below + (above - below) / 4, above - (above - below) / 4,
+                {{outDim, bound}});
+        // The ramp above adds bound where y > t; subtracting bound everywhere leaves
+        // -bound exactly where y < t.
+        block.units.push_back({{{kOne, 1.0}}, {{outDim, -bound}}});
+    }
+    if (n.constant.toDouble() != 0.0) {
+        // Nothing selected (y = 1): the default instead of 0.
+        addRamp(block, y, 0.5 + 0.125, 1.0 - 0.125, {{outDim, n.constant.toDouble()}});
+    }
+    blocks_.push_back(std::move(block));
+
+    Repr out;
+    out.numerical = true;
+    out.ready = 2 * layer + 2;
+    out.set = outSet;
+    out.cols.push_back({{outDim, 1.0}});
+    return out;
+}
+
+/// selector_width (and length, which selects everything): a head that weighs BOS like a
+/// selected key reads 1/(w+1) from BOS's flag; an MLP in the same layer turns it into w.
+Repr Lowering::lowerWidth(NodeId id, std::optional<NodeId> selector) {
+    const Node& n = g_[id];
+    std::vector<Block> blocks;
+    if (selector) blocks = selectorBlocks(*selector);
+    int ready = 0;
+    for (const Block& b : blocks) ready = std::max(ready, b.ready);
+    int layer = headLayer(ready);
+    HeadPlan h = buildHead(blocks, true, layer,
+                           (selector ? "selector_width " : "length ") + describe(n));
+    int inverse = newDim(1.0);
+    emitColumn(h.v, 0, {{kBos, 1.0}}, 1.0);
+    h.o.push_back({0, inverse, 1.0});
+    h.dv = 1;
+    heads_.push_back(std::move(h));
+
+    // The widths that can occur (length is never 0) give the values y = 1/(w+1) can take.
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+    Repr y;
+    y.numerical = true;
+    y.ready = 2 * layer + 1;
+    y.cols.push_back({{inverse, 1.0}});
+    std::set<Value> ys;
+    for (const Value& w : outSet.values) ys.insert(Value(1.0 / (w.toDouble() + 1)));
+    y.set.values.assign(ys.begin(), ys.end());
+    y.set.lo = y.set.values.front().toDouble();
+    y.set.hi = y.set.values.back().toDouble();
+
+    Node decode = n;
+    decode.kind = OpKind::Map;
+    decode.fn = [](std::span<const Value> args) {
+        return Value(static_cast<int64_t>(std::llround(1.0 / args[0].toDouble() - 1.0)));
+    };
+    return mapMlp(decode, {&y}, layer, n.encoding == Encoding::Numerical, outSet);
+}
+
+rt::Model Lowering::run(CompileReport* report) {
+    // Fixed dimensions: one, BOS flag, token one-hot, position one-hot.
+    newDim();          // kOne
+    newDim(1.0);       // kBos
+    for (size_t i = 0; i < options_.vocab.size(); ++i) tokenDims_.push_back(newDim());
+    for (int i = 0; i < options_.maxLen; ++i) indexDims_.push_back(newDim());
+
+    std::vector<const Repr*> outs;
+    for (NodeId id : options_.outputs) {
+        if (g_[id].isSelector()) fail(g_[id], "a selector cannot be an output; aggregate it first");
+        outs.push_back(&repr(id));
+    }
+
+    int layers = 0;
+    for (const HeadPlan& h : heads_) layers = std::max(layers, h.layer + 1);
+    for (const BlockPlan& b : blocks_) layers = std::max(layers, b.layer + 1);
+
+    rt::Model m;
+    const int d = static_cast<int>(bos_.size());
+    m.width = d;
+    m.maxLen = options_.maxLen;
+    for (const Value& v : options_.vocab) m.vocab.push_back(toDisplay(v));
+    m.version = RASPC_VERSION;
+    m.source = options_.sourceName;
+
+    m.tokenEmbedding = rt::Matrix(static_cast<int>(options_.vocab.size()) + 1, d);
+    for (size_t i = 0; i < options_.vocab.size(); ++i) {
+        m.tokenEmbedding.at(static_cast<int>(i), kOne) = 1.0f;
+        m.tokenEmbedding.at(static_cast<int>(i), tokenDims_[i]) = 1.0f;
+    }
+    m.tokenEmbedding.at(static_cast<int>(options_.vocab.size()), kBos) = 1.0f;
+    m.positionEmbedding = rt::Matrix(options_.maxLen + 1, d);
+    for (int p = 0; p < options_.maxLen; ++p) {
+        m.positionEmbedding.at(p + 1, indexDims_[static_cast<size_t>(p)]) = 1.0f;
+    }
+
+    // Sums in double, rounds once: large opposite terms (gates, BOS fixes) cancel exactly.
+    auto dense = [&](const std::vector<Entry>& entries, int rows, int cols) {
+        std::vector<double> acc(static_cast<size_t>(rows) * static_cast<size_t>(cols), 0.0);
+        for (const Entry& e : entries) acc[static_cast<size_t>(e.row) * cols + e.col] += e.value;
+        rt::Matrix mat(rows, cols);
+        for (size_t i = 0; i < acc.size(); ++i) mat.data[i] = static_cast<float>(acc[i]);
+        return mat;
+    };
+
+    m.layers.resize(static_cast<size_t>(layers));
+    for (const HeadPlan& h : heads_) {
+        rt::Head head;
+        head.label = h.label;
+        head.wq = dense(h.q, d, h.dk);
+        head.wk = dense(h.k, d, h.dk);
+        head.wv = dense(h.v, d, h.dv);
+        head.wo = dense(h.o, h.dv, d);
+        m.layers[static_cast<size_t>(h.layer)].heads.push_back(std::move(head));
+        if (report) report->heads.push_back({h.layer, h.label, h.dk, h.dv});
+    }
+    for (int l = 0; l < layers; ++l) {
+        std::vector<Entry> w1, w2;
+        int hidden = 0;
+        rt::Mlp& mlp = m.layers[static_cast<size_t>(l)].mlp;
+        for (const BlockPlan& b : blocks_) {
+            if (b.layer != l) continue;
+            for (const Unit& u : b.units) {
+                emitColumn(w1, hidden, u.in, -kBosSilence);
+                for (const Term& t : u.out) w2.push_back({hidden, t.dim, t.coeff});
+                ++hidden;
+            }
+            mlp.labels.push_back(b.label);
+            if (report) report->blocks.push_back({l, b.label, static_cast<int>(b.units.size())});
+        }
+        mlp.w1 = dense(w1, d, hidden);
+        mlp.w2 = dense(w2, hidden, d);
+    }
+
+    for (size_t i = 0; i < outs.size(); ++i) {
+        const Repr& r = *outs[i];
+        const Node& n = g_[options_.outputs[i]];
+        rt::Output o;
+        o.name = options_.outputNames.at(i);
+        if (r.numerical) {
+            if (!r.set.bounded || r.set.values.empty()) {
+                fail(n, "output '" + o.name + "' is numerical with too many possible values "
+                        "to decode exactly");
+            }
+            o.kind = rt::OutputKind::Numerical;
+            o.readout = rt::Matrix(d, 1);
+            for (const Term& t : r.cols[0]) o.readout.at(t.dim, 0) += static_cast<float>(t.coeff);
+            double gap = std::numeric_limits<double>::infinity();
+            for (size_t j = 0; j + 1 < r.set.values.size(); ++j) {
+                gap = std::min(gap, r.set.values[j + 1].toDouble() - r.set.values[j].toDouble());
+            }
+            o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
+            for (const Value& v : r.set.values) {
+                o.table.push_back(toDisplay(v));
+                o.numbers.push_back(v.toDouble());
+            }
+            o.valueType = atomTypeName(atomType(r.set.values.back()));
+            for (const Value& v : r.set.values) {
+                if (v.isFloat()) o.valueType = "float";
+            }
+        } else {
+            o.kind = rt::OutputKind::Categorical;
+            o.readout = rt::Matrix(d, static_cast<int>(r.values.size()));
+            for (size_t j = 0; j < r.values.size(); ++j) {
+                for (const Term& t : r.cols[j]) {
+                    o.readout.at(t.dim, static_cast<int>(j)) += static_cast<float>(t.coeff);
+                }
+                o.table.push_back(toDisplay(r.values[j]));
+            }
+            o.valueType = r.values.empty() ? "int" : atomTypeName(atomType(r.values.front()));
+        }
+        m.outputs.push_back(std::move(o));
+    }
+
+    if (report) {
+        report->layers = layers;
+        report->width = d;
+    }
+    return m;
+}
+
+}  // namespace
+
+rt::Model lower(const Graph& g, const CompileOptions& options, CompileReport* report) {
+    if (options.vocab.empty()) throw UserError("the program has no alphabet: add `vocab ...;` or pass --vocab");
+    if (options.maxLen <= 0) throw UserError("the program has no maximum length: add `max_len N;` or pass --max-len");
+    Lowering lowering(g, options);
+    return lowering.run(report);
+}
+
+}  // namespace raspc

@@ -1,0 +1,222 @@
+// Loading programs and inputs, and formatting values, for the raspc subcommands.
+#include "cli/driver.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "elaborate/elaborate.h"
+
+namespace raspc::cli {
+
+namespace {
+
+std::vector<std::string> splitTokens(const std::string& text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text) {
+        if (c == ' ' || c == ',' || c == '\t' || c == '[' || c == ']') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur.push_back(c);
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+Value parseAtom(const std::string& tok, TokenType type) {
+    try {
+        size_t used = 0;
+        switch (type) {
+        case TokenType::Int: {
+            long long v = std::stoll(tok, &used);
+            if (used == tok.size()) return Value(static_cast<int64_t>(v));
+            break;
+        }
+        case TokenType::Float: {
+            double v = std::stod(tok, &used);
+            if (used == tok.size()) return Value(v);
+            break;
+        }
+        case TokenType::Bool:
+            if (tok == "True" || tok == "true" || tok == "1") return Value(true);
+            if (tok == "False" || tok == "false" || tok == "0") return Value(false);
+            break;
+        case TokenType::String:
+            return Value(tok);
+        }
+    } catch (const std::exception&) {
+    }
+    static const char* names[] = {"string", "integer", "number", "boolean"};
+    throw UserError("input token '" + tok + "' is not " +
+                    (type == TokenType::Int ? "an " : "a ") + names[static_cast<int>(type)]);
+}
+
+TokenType tokenTypeOf(const std::string& name) {
+    if (name == "int") return TokenType::Int;
+    if (name == "float") return TokenType::Float;
+    if (name == "bool") return TokenType::Bool;
+    return TokenType::String;
+}
+
+}  // namespace
+
+Program loadProgram(const std::string& path, const ProgramSettings& settings) {
+    Program p;
+    p.path = path;
+    LoadOptions opts;
+    opts.libraryPath = settings.libraryPath;
+    opts.libraryPath.push_back(RASPC_LIB_DIR);
+    p.graph = raspc::loadProgram(path, opts);
+
+    if (!settings.vocab.empty()) {
+        if (p.graph.tokenType == TokenType::String) {
+            for (char c : settings.vocab) p.vocab.push_back(Value(std::string(1, c)));
+        } else {
+            for (const std::string& t : splitTokens(settings.vocab)) {
+                p.vocab.push_back(parseAtom(t, p.graph.tokenType));
+            }
+        }
+    } else if (p.graph.vocab) {
+        p.vocab = *p.graph.vocab;
+    }
+    p.maxLen = settings.maxLen > 0 ? settings.maxLen : p.graph.maxLen.value_or(0);
+
+    if (settings.outputs.empty()) {
+        if (!p.graph.lastSop) {
+            throw UserError(SourceLoc{path, 0, 0},
+                            "the program computes no s-op to output; end it with an expression "
+                            "or pass --output");
+        }
+        p.outputs.push_back(*p.graph.lastSop);
+        const Node& n = p.graph[*p.graph.lastSop];
+        p.outputNames.push_back(n.name.empty() ? "out" : n.name);
+    } else {
+        for (const std::string& name : settings.outputs) {
+            auto it = std::find_if(p.graph.named.rbegin(), p.graph.named.rend(),
+                                   [&](const auto& kv) { return kv.first == name; });
+            if (it == p.graph.named.rend()) {
+                std::string known;
+                for (const auto& [n, id] : p.graph.named) {
+                    if (known.find(" " + n + ",") == std::string::npos) known += " " + n + ",";
+                }
+                if (!known.empty()) known.pop_back();
+                throw UserError("no s-op named '" + name + "' in " + path +
+                                (known.empty() ? "" : "; it names:" + known));
+            }
+            p.outputs.push_back(it->second);
+            p.outputNames.push_back(name);
+        }
+    }
+    return p;
+}
+
+CompileOptions compileOptions(const Program& p) {
+    if (p.vocab.empty()) {
+        throw UserError(SourceLoc{p.path, 0, 0},
+                        "no alphabet: add a statement like `vocab \"abc\";` or pass --vocab");
+    }
+    if (p.maxLen <= 0) {
+        throw UserError(SourceLoc{p.path, 0, 0},
+                        "no maximum length: add a statement like `max_len 8;` or pass --max-len");
+    }
+    CompileOptions o;
+    o.vocab = p.vocab;
+    o.maxLen = p.maxLen;
+    o.outputs = p.outputs;
+    o.outputNames = p.outputNames;
+    o.sourceName = p.path;
+    return o;
+}
+
+std::vector<Value> parseInput(const std::string& text, TokenType type) {
+    std::vector<Value> out;
+    if (type == TokenType::String) {
+        for (char c : text) out.push_back(Value(std::string(1, c)));
+        return out;
+    }
+    for (const std::string& t : splitTokens(text)) out.push_back(parseAtom(t, type));
+    return out;
+}
+
+std::vector<std::string> parseModelInput(const std::string& text, const std::string& tokenType) {
+    std::vector<std::string> out;
+    for (const Value& v : parseInput(text, tokenTypeOf(tokenType))) out.push_back(toDisplay(v));
+    return out;
+}
+
+void checkInput(const std::vector<Value>& input, const std::vector<Value>& vocab, int maxLen) {
+    if (input.empty()) throw UserError("the input is empty; give at least one token");
+    if (maxLen > 0 && static_cast<int>(input.size()) > maxLen) {
+        throw UserError("the input has " + std::to_string(input.size()) +
+                        " tokens, more than the maximum length " + std::to_string(maxLen));
+    }
+    if (vocab.empty()) return;
+    for (size_t i = 0; i < input.size(); ++i) {
+        bool known = std::any_of(vocab.begin(), vocab.end(), [&](const Value& v) {
+            return v == input[i] && v.isString() == input[i].isString();
+        });
+        if (!known) {
+            std::string all;
+            for (const Value& v : vocab) all += (all.empty() ? "" : " ") + toDisplay(v);
+            throw UserError("input token '" + toDisplay(input[i]) + "' at position " +
+                            std::to_string(i) + " is not in the alphabet: " + all);
+        }
+    }
+}
+
+std::vector<std::string> inputLines(const std::optional<std::string>& input,
+                                    const std::optional<std::string>& inputsFile,
+                                    const std::optional<std::string>& example) {
+    std::vector<std::string> lines;
+    if (input) lines.push_back(*input);
+    if (inputsFile) {
+        std::ifstream in(*inputsFile);
+        if (!in) throw UserError("cannot read inputs file '" + *inputsFile + "'");
+        std::string line;
+        while (std::getline(in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (!line.empty()) lines.push_back(line);
+        }
+    }
+    if (lines.empty() && example) lines.push_back(*example);
+    if (lines.empty()) {
+        throw UserError("no input: pass --input \"...\" (or --inputs-file), or give the program "
+                        "an example with `set example \"...\";`");
+    }
+    return lines;
+}
+
+std::string formatSequence(const std::vector<std::string>& values, const std::string& plural) {
+    std::ostringstream out;
+    bool allSame = values.size() > 1 &&
+                   std::all_of(values.begin(), values.end(),
+                               [&](const std::string& v) { return v == values.front(); });
+    if (allSame) {
+        out << "[" << values.front() << "]*" << values.size();
+    } else {
+        out << "[";
+        for (size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+        out << "]";
+    }
+    out << " (" << plural << ")";
+    return out.str();
+}
+
+std::string pluralOf(const std::vector<Value>& values) {
+    bool anyFloat = false, allSame = true;
+    for (const Value& v : values) {
+        anyFloat = anyFloat || v.isFloat();
+        allSame = allSame && atomType(v) == atomType(values.front());
+    }
+    if (values.empty()) return "ints";
+    if (allSame) return atomTypePlural(atomType(values.front()));
+    if (anyFloat && std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); })) {
+        return "floats";
+    }
+    return "mixed";
+}
+
+}  // namespace raspc::cli

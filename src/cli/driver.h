@@ -1,0 +1,59 @@
+// The steps every raspc subcommand shares: loading a program, reading inputs, printing values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/lower.h"
+#include "ir/graph.h"
+
+namespace raspc::cli {
+
+/// Command-line settings that override what a program states.
+struct ProgramSettings {
+    std::string vocab;                  // "" = the program's own
+    int maxLen = 0;                     // 0 = the program's own
+    std::vector<std::string> outputs;   // empty = the last s-op the program computed
+    std::vector<std::string> libraryPath;
+};
+
+/// A loaded program with everything compiling and evaluating it needs.
+struct Program {
+    Graph graph;
+    std::string path;
+    std::vector<Value> vocab;           // may be empty when neither program nor flags say
+    int maxLen = 0;
+    std::vector<NodeId> outputs;
+    std::vector<std::string> outputNames;
+};
+
+Program loadProgram(const std::string& path, const ProgramSettings& settings);
+
+/// The compile options for a loaded program; throws UserError if alphabet or length is missing.
+CompileOptions compileOptions(const Program& p);
+
+/// Splits one input line into atoms: a string program takes each character as a token; a
+/// program over numbers or booleans takes tokens separated by spaces or commas.
+std::vector<Value> parseInput(const std::string& text, TokenType type);
+
+/// The same for a compiled model, whose vocabulary holds tokens as the REPL shows them.
+std::vector<std::string> parseModelInput(const std::string& text, const std::string& tokenType);
+
+/// Checks an input against the alphabet and maximum length; throws UserError naming the
+/// offending token and its position, or the length.
+void checkInput(const std::vector<Value>& input, const std::vector<Value>& vocab, int maxLen);
+
+/// Reads the input lines: `--input` text, or every non-empty line of `--inputs-file`, or the
+/// program's example input.
+std::vector<std::string> inputLines(const std::optional<std::string>& input,
+                                    const std::optional<std::string>& inputsFile,
+                                    const std::optional<std::string>& example);
+
+/// One s-op's values as the REPL shows them: `[o, l, l, e, h] (strings)`, `[5]*5 (ints)`.
+std::string formatSequence(const std::vector<std::string>& values, const std::string& plural);
+
+/// "ints", "floats", "bools", "strings" for the values of one sequence.
+std::string pluralOf(const std::vector<Value>& values);
+
+}  // namespace raspc::cli

@@ -1,0 +1,40 @@
+// Value-set inference: every value each s-op can take, from the alphabet and maximum length.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace raspc {
+
+/// The values one s-op may hold. An over-approximation: operands are treated as independent.
+/// When the set would grow past a cap it is dropped (`bounded` false) and only the numeric
+/// range, if known, is kept; consumers that need the set then reject the program.
+struct ValueSet {
+    std::vector<Value> values;  // sorted by Value's operator<, no duplicates
+    bool bounded = true;
+    bool rangeKnown = true;     // lo/hi are valid (numbers only)
+    double lo = 0.0;
+    double hi = 0.0;
+
+    bool allNumbers() const;
+};
+
+/// The settings value sets are inferred from.
+struct Domain {
+    std::vector<Value> vocab;
+    int maxLen = 0;
+};
+
+/// Value sets of every s-op node of `g` (selector nodes get an empty set).
+std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain);
+
+/// Means of every multiset of 1..maxLen elements of `values` (all numbers), plus nothing else.
+/// Unbounded if more than `cap` distinct means exist.
+ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap);
+
+/// Sums of every multiset of 0..maxLen elements of `values` (all numbers).
+ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap);
+
+}  // namespace raspc
