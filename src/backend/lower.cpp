@@ -225,8 +225,14 @@ private:
         int ready = 0;
     };
     std::vector<Block> selectorBlocks(NodeId selector);
+    /// A tie-break added to every selected key's score: `form` reads values in [0, range]
+    /// whose distinct values are at least 1 apart; the selected key with the largest wins.
+    struct TieBreak {
+        Form form;
+        double range = 0.0;
+    };
     HeadPlan buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
-                       const std::string& label);
+                       const std::string& label, const std::optional<TieBreak>& tie = {});
 
     [[noreturn]] void fail(const Node& n, const std::string& message) const {
         throw UserError(n.loc, message);
@@ -669,9 +675,11 @@ std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
 /// less than a full match, so it wins exactly when nothing is selected (or the same as a full
 /// match, for selector_width). The BOS query attends to BOS alone.
 HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
-                             const std::string& label) {
-    // Scores of selected keys, BOS and unselected keys are >= half a block apart.
-    const double scale = 2.0 * kHardGap;
+                             const std::string& label, const std::optional<TieBreak>& tie) {
+    // Selected keys, BOS and unselected keys score at least half a block apart; a tie-break
+    // spreads selected keys over kHardGap * range, so a block must outweigh that too.
+    const double range = tie ? tie->range : 0.0;
+    const double scale = 2.0 * kHardGap * (range + 1.0);
     HeadPlan h;
     h.layer = layer;
     h.label = label;
@@ -686,19 +694,62 @@ HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelec
     double bosScore = bosLikeSelected ? full : full - 0.5;
     emitColumn(h.q, col, {{kOne, scale * bosScore}}, scale);
     emitColumn(h.k, col, {{kBos, 1.0}}, 1.0);
-    h.dk = col + 1;
+    ++col;
+    if (tie) {
+        emitColumn(h.q, col, {{kOne, kHardGap}}, 0.0);
+        emitColumn(h.k, col, tie->form, 0.0);
+        ++col;
+    }
+    h.dk = col;
     return h;
 }
 
 Repr Lowering::lowerAggregate(NodeId id) {
     const Node& n = g_[id];
     if (n.reduction == Reduction::Sum) return lowerSum(id);
-    if (n.reduction != Reduction::Mean) {
-        fail(n, "the '" + std::string(toString(n.reduction)) +
-                    "' reduction is not compiled yet; raspc compiles the mean");
-    }
     const Repr& vals = repr(n.operands[1]);
     const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+
+    // Every reduction but the mean picks one key (or keys holding equal values): a tie-break
+    // on the index or on the value's rank makes that key the single best.
+    std::optional<TieBreak> tie;
+    int tieReady = 0;
+    int positions = options_.maxLen;
+    switch (n.reduction) {
+    case Reduction::Latest:
+    case Reduction::Earliest: {
+        bool latest = n.reduction == Reduction::Latest;
+        TieBreak t;
+        t.range = positions - 1;
+        for (int i = 0; i < positions; ++i) {
+            double rank = latest ? i : positions - 1 - i;
+            if (rank != 0.0) t.form.push_back({indexDims_[static_cast<size_t>(i)], rank});
+        }
+        tie = std::move(t);
+        break;
+    }
+    case Reduction::Max:
+    case Reduction::Min: {
+        const Repr& ranked = categorical(n.operands[1]);
+        tieReady = ranked.ready;
+        bool max = n.reduction == Reduction::Max;
+        std::vector<size_t> order(ranked.values.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return ranked.values[a] < ranked.values[b];
+        });
+        TieBreak t;
+        t.range = std::max<double>(0.0, static_cast<double>(order.size()) - 1.0);
+        for (size_t r = 0; r < order.size(); ++r) {
+            double rank = max ? static_cast<double>(r) : t.range - static_cast<double>(r);
+            addTo(t.form, ranked.cols[order[r]], rank);
+        }
+        tie = std::move(t);
+        break;
+    }
+    default:
+        break;
+    }
 
     // A mean that may average several keys must be numerical; a move may stay categorical.
     std::function<bool(NodeId)> atMostOne = [&](NodeId s) {
@@ -709,9 +760,10 @@ Repr Lowering::lowerAggregate(NodeId id) {
         if (sn.kind == OpKind::SelectAnd) return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
         return false;
     };
+    bool picksOne = tie.has_value() || atMostOne(n.operands[0]);
     bool numerical = n.encoding == Encoding::Numerical ||
                      (n.encoding == Encoding::Inferred && vals.allNumbers() &&
-                      n.constant.isNumber() && (vals.numerical || !atMostOne(n.operands[0])));
+                      n.constant.isNumber() && (vals.numerical || !picksOne));
     if (!numerical && vals.numerical) {
         fail(n, "'" + describe(n) + "' moves a numerical s-op categorically; raspc cannot "
                 "compile that yet");
@@ -724,10 +776,10 @@ Repr Lowering::lowerAggregate(NodeId id) {
     }
 
     std::vector<Block> blocks = selectorBlocks(n.operands[0]);
-    int ready = vals.ready;
+    int ready = std::max(vals.ready, tieReady);
     for (const Block& b : blocks) ready = std::max(ready, b.ready);
     int layer = headLayer(ready);
-    HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n));
+    HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n), tie);
 
     Repr out;
     out.numerical = numerical;

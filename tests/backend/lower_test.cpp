@@ -112,5 +112,19 @@ TEST_CASE("selector and/or/not, and an empty selection's default chained") {
     checkAll(b, again, "abc", 5, 5);
 }
 
+TEST_CASE("max, min, latest and earliest pick one key exactly") {
+    for (Reduction r : {Reduction::Max, Reduction::Min, Reduction::Latest, Reduction::Earliest}) {
+        Builder b;
+        NodeId before = b.select(b.indices, b.indices, Cmp::Le);
+        // Earlier tokens other than "b": sometimes none, so the default shows too.
+        NodeId notB = b.lnot(b.select(b.tokens, b.constant(Value("b")), Cmp::Eq));
+        NodeId cat = b.aggregate(b.land(before, notB), b.tokens, Value("-"), r);
+        INFO("reduction " << toString(r));
+        checkAll(b, cat, "abc", 6, 6);
+        NodeId num = b.aggregate(before, b.indices, Value(-1), r);
+        checkAll(b, num, "abc", 5, 5);
+    }
+}
+
 }  // namespace
 }  // namespace raspc

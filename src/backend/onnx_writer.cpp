@@ -1,0 +1,273 @@
+// Builds the ONNX graph of a Model: embeddings, attention heads and MLPs, readouts.
+#include "backend/onnx_writer.h"
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <unistd.h>
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include "runtime/onnx_format.h"
+#include "support/diagnostics.h"
+
+namespace raspc {
+
+namespace fmt = rt::onnx_format;
+
+namespace {
+
+// Adds nodes, initializers and value declarations to one GraphProto. Every intermediate value
+// gets a dotted name ("layer0.head1.scores"), which no output can take: output names are
+// program identifiers.
+class GraphBuilder {
+public:
+    explicit GraphBuilder(onnx::GraphProto& g) : g_(g) {}
+
+    /// Adds a node computing `output` from `inputs` and returns `output`.
+    std::string node(const std::string& op, std::vector<std::string> inputs,
+                     const std::string& output,
+                     std::vector<onnx::AttributeProto> attributes = {}) {
+        onnx::NodeProto* n = g_.add_node();
+        n->set_op_type(op);
+        n->set_name(output);
+        for (auto& in : inputs) n->add_input(in);
+        n->add_output(output);
+        for (auto& a : attributes) *n->add_attribute() = std::move(a);
+        return output;
+    }
+
+    void matrix(const std::string& name, const rt::Matrix& w) {
+        onnx::TensorProto* t = g_.add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->add_dims(w.rows);
+        t->add_dims(w.cols);
+        // Raw little-endian bytes: compact and read back with one copy.
+        t->set_raw_data(w.data.data(), w.data.size() * sizeof(float));
+    }
+
+    /// An int64 constant initializer; an empty `dims` makes a scalar.
+    std::string int64s(const std::string& name, std::vector<int64_t> values,
+                       std::vector<int64_t> dims) {
+        onnx::TensorProto* t = g_.add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::INT64);
+        for (int64_t d : dims) t->add_dims(d);
+        for (int64_t v : values) t->add_int64_data(v);
+        return name;
+    }
+
+    static onnx::AttributeProto intAttr(const std::string& name, int64_t v) {
+        onnx::AttributeProto a;
+        a.set_name(name);
+        a.set_type(onnx::AttributeProto::INT);
+        a.set_i(v);
+        return a;
+    }
+
+    static onnx::AttributeProto intsAttr(const std::string& name, std::vector<int64_t> vs) {
+        onnx::AttributeProto a;
+        a.set_name(name);
+        a.set_type(onnx::AttributeProto::INTS);
+        for (int64_t v : vs) a.add_ints(v);
+        return a;
+    }
+
+    /// Declares a graph input or output of element type `type` and shape [batch, seq].
+    static void batchBySeq(onnx::ValueInfoProto* v, const std::string& name, int type) {
+        v->set_name(name);
+        onnx::TypeProto_Tensor* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(type);
+        t->mutable_shape()->add_dim()->set_dim_param("batch");
+        t->mutable_shape()->add_dim()->set_dim_param("seq");
+    }
+
+private:
+    onnx::GraphProto& g_;
+};
+
+// tokens -> x0 = token embedding of [BOS, tokens...] + position embedding of 0..seq.
+std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
+    const std::string tokens(fmt::kTokensInput);
+    const auto bos = static_cast<int64_t>(m.vocab.size());
+
+    // A [batch, 1] column of BOS ids, put in front of the tokens.
+    std::string batch = b.node("Shape", {tokens}, "embed.batch",
+                               {GraphBuilder::intAttr("start", 0), GraphBuilder::intAttr("end", 1)});
+    std::string one = b.int64s("const.one_1d", {1}, {1});
+    std::string columnShape =
+        b.node("Concat", {batch, one}, "embed.bos_shape", {GraphBuilder::intAttr("axis", 0)});
+    std::string bosId = b.int64s("const.bos_id", {bos}, {1, 1});
+    std::string bosColumn = b.node("Expand", {bosId, columnShape}, "embed.bos_column");
+    std::string ids =
+        b.node("Concat", {bosColumn, tokens}, "embed.ids", {GraphBuilder::intAttr("axis", 1)});
+    std::string tok =
+        b.node("Gather", {std::string(fmt::kTokenEmbedding), ids}, "embed.tokens",
+               {GraphBuilder::intAttr("axis", 0)});
+
+    // Positions 0..seq (BOS included); a sequence longer than maxLen fails in this Gather.
+    std::string length = b.node("Shape", {ids}, "embed.length_1d",
+                                {GraphBuilder::intAttr("start", 1), GraphBuilder::intAttr("end", 2)});
+    std::string length0 = b.node("Squeeze", {length}, "embed.length");
+    std::string zero = b.int64s("const.zero", {0}, {});
+    std::string step = b.int64s("const.one", {1}, {});
+    std::string positions = b.node("Range", {zero, length0, step}, "embed.positions");
+    std::string pos = b.node("Gather", {std::string(fmt::kPositionEmbedding), positions},
+                             "embed.position_rows", {GraphBuilder::intAttr("axis", 0)});
+    return b.node("Add", {tok, pos}, "embed.out");
+}
+
+// One attention head reading `x`; returns its contribution to the residual.
+std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const std::string& x) {
+    std::string at = "layer" + std::to_string(l) + ".head" + std::to_string(hi) + ".";
+    std::string wq = fmt::headWeightName(l, hi, "wq");
+    std::string wk = fmt::headWeightName(l, hi, "wk");
+    std::string wv = fmt::headWeightName(l, hi, "wv");
+    std::string wo = fmt::headWeightName(l, hi, "wo");
+    b.matrix(wq, h.wq);
+    b.matrix(wk, h.wk);
+    b.matrix(wv, h.wv);
+    b.matrix(wo, h.wo);
+
+    std::string q = b.node("MatMul", {x, wq}, at + "q");
+    std::string k = b.node("MatMul", {x, wk}, at + "k");
+    std::string v = b.node("MatMul", {x, wv}, at + "v");
+    std::string kT =
+        b.node("Transpose", {k}, at + "k_t", {GraphBuilder::intsAttr("perm", {0, 2, 1})});
+    std::string scores = b.node("MatMul", {q, kT}, at + "scores");
+    // No mask: every position sees every position (the compiler's programs need no more).
+    std::string weights =
+        b.node("Softmax", {scores}, at + "weights", {GraphBuilder::intAttr("axis", -1)});
+    std::string mixed = b.node("MatMul", {weights, v}, at + "mixed");
+    return b.node("MatMul", {mixed, wo}, at + "out");
+}
+
+// The MLP of layer l reading `x`; returns its contribution to the residual.
+std::string buildMlp(GraphBuilder& b, const rt::Mlp& mlp, int l, const std::string& x) {
+    std::string at = "layer" + std::to_string(l) + ".mlp.";
+    std::string w1 = fmt::mlpWeightName(l, "w1");
+    std::string w2 = fmt::mlpWeightName(l, "w2");
+    b.matrix(w1, mlp.w1);
+    b.matrix(w2, mlp.w2);
+    std::string pre = b.node("MatMul", {x, w1}, at + "pre");
+    std::string act = b.node("Relu", {pre}, at + "act");
+    return b.node("MatMul", {act, w2}, at + "out");
+}
+
+void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
+    GraphBuilder b(g);
+    g.set_name("raspc");
+    GraphBuilder::batchBySeq(g.add_input(), std::string(fmt::kTokensInput),
+                             onnx::TensorProto::INT64);
+    b.matrix(std::string(fmt::kTokenEmbedding), m.tokenEmbedding);
+    b.matrix(std::string(fmt::kPositionEmbedding), m.positionEmbedding);
+    std::string x = buildEmbedding(b, m);
+
+    for (size_t li = 0; li < m.layers.size(); ++li) {
+        const rt::Layer& layer = m.layers[li];
+        const int l = static_cast<int>(li);
+        // Every head reads the layer's input; their outputs join the residual in head order.
+        const std::string layerIn = x;
+        for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
+            std::string out = buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn);
+            x = b.node("Add", {x, out}, "layer" + std::to_string(l) + ".after_head" +
+                                            std::to_string(hi));
+        }
+        if (layer.mlp.w1.cols > 0) {
+            std::string out = buildMlp(b, layer.mlp, l, x);
+            x = b.node("Add", {x, out}, "layer" + std::to_string(l) + ".after_mlp");
+        }
+    }
+
+    // Outputs are read at the input positions only: drop the BOS row.
+    std::string start = b.int64s("const.slice_start", {1}, {1});
+    std::string end = b.int64s("const.slice_end", {std::numeric_limits<int64_t>::max()}, {1});
+    std::string axis = b.int64s("const.slice_axis", {1}, {1});
+    std::string body = b.node("Slice", {x, start, end, axis}, "final.body");
+    for (const rt::Output& o : m.outputs) {
+        std::string readout = fmt::readoutName(o.name);
+        b.matrix(readout, o.readout);
+        std::string logits = b.node("MatMul", {body, readout}, "final." + o.name + ".logits");
+        if (o.kind == rt::OutputKind::Categorical) {
+            b.node("ArgMax", {logits}, o.name,
+                   {GraphBuilder::intAttr("axis", -1), GraphBuilder::intAttr("keepdims", 0)});
+            GraphBuilder::batchBySeq(g.add_output(), o.name, onnx::TensorProto::INT64);
+        } else {
+            // One shared axes constant would be left unused (and warned about by onnxruntime)
+            // in a model with no numerical output.
+            std::string lastAxis = b.int64s("final." + o.name + ".squeeze_axis", {-1}, {1});
+            b.node("Squeeze", {logits, lastAxis}, o.name);
+            GraphBuilder::batchBySeq(g.add_output(), o.name, onnx::TensorProto::FLOAT);
+        }
+    }
+}
+
+// Runs ONNX's own validation so that no file raspc writes is rejected by a runtime.
+void checkProto(onnx::ModelProto& proto) {
+    try {
+        onnx::ShapeInferenceOptions strict(/*check_type_val=*/true, /*strict_mode_val=*/1);
+        onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), strict);
+        onnx::checker::check_model(proto);
+    } catch (const std::exception& e) {
+        throw InternalError(std::string("the ONNX model fails ONNX's checks: ") + e.what());
+    }
+}
+
+void writeFileAtomically(const std::string& bytes, const std::string& path) {
+    // The temporary sits next to the target, so the rename stays within one file system.
+    std::string temp = path + ".tmp" + std::to_string(::getpid());
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        if (!out) throw UserError("cannot write '" + path + "': " + std::strerror(errno));
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(temp, ignored);
+            throw UserError("cannot write '" + path + "': writing failed (disk full?)");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        std::filesystem::remove(temp, ignored);
+        throw UserError("cannot write '" + path + "': " + ec.message());
+    }
+}
+
+}  // namespace
+
+void writeOnnx(const rt::Model& m, const std::string& path) {
+    if (std::string problem = fmt::findInconsistency(m); !problem.empty())
+        throw InternalError("cannot write an inconsistent model: " + problem);
+
+    onnx::ModelProto proto;
+    proto.set_ir_version(fmt::kIrVersion);
+    proto.set_producer_name(std::string(fmt::kProducer));
+    proto.set_producer_version(m.version);
+    proto.set_doc_string("RASP program " + m.source + " compiled by raspc " + m.version);
+    onnx::OperatorSetIdProto* opset = proto.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(fmt::kOpsetVersion);
+    for (auto& [key, value] : fmt::encodeMetadata(m)) {
+        onnx::StringStringEntryProto* p = proto.add_metadata_props();
+        p->set_key(key);
+        p->set_value(value);
+    }
+    buildGraph(m, *proto.mutable_graph());
+    checkProto(proto);
+
+    std::string bytes;
+    if (!proto.SerializeToString(&bytes))
+        throw UserError("cannot write '" + path + "': the model exceeds the 2 GB that a " +
+                        "single ONNX file can hold");
+    writeFileAtomically(bytes, path);
+}
+
+}  // namespace raspc

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The raspc command as a user meets it: the README's example, reference outputs, and bad input
+# of every kind (each must exit non-zero with a clear message, never crash).
+# Usage: cli_test.sh <raspc> <repo root> <work dir>
+set -uo pipefail
+raspc=$1
+root=$2
+work=$3
+mkdir -p "$work"
+failures=0
+
+# expect <exit code> <text that must appear in stdout+stderr> -- command...
+expect() {
+    local code=$1 text=$2
+    shift 3
+    local out status
+    out=$("$@" 2>&1)
+    status=$?
+    if [ "$status" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
+        echo "FAIL: $* -> exit $status (want $code), output:"
+        echo "$out" | sed 's/^/    /'
+        echo "    (wanted to see: $text)"
+        failures=$((failures + 1))
+    fi
+}
+
+# The README's promise.
+expect 0 "[a, b, c, d]" -- "$raspc" run "$root/samples/sort.rasp" --input dcba
+"$raspc" compile "$root/samples/sort.rasp" -o "$work/sort.onnx" --force >/dev/null
+expect 0 'sort("dcba") = [a, b, c, d] (strings)' -- "$raspc" run "$work/sort.onnx" --input dcba
+
+# Reference outputs from LANGUAGE.md, through the interpreter and the runner.
+expect 0 "[o, l, l, e, h]" -- "$raspc" eval "$root/samples/reverse.rasp" --input hello
+expect 0 "[o, l, l, e, h]" -- "$raspc" run "$root/samples/reverse.rasp" --input hello
+expect 0 "[1, 1, 2, 2, 1]" -- "$raspc" run "$root/samples/histogram.rasp" --input hello
+expect 0 "[P, P, P, T, F, F]" -- "$raspc" run "$root/samples/dyck1.rasp" --input "(()))("
+expect 0 "[P, P, F, F]" -- "$raspc" run "$root/samples/dyck2.rasp" --input "({)}"
+expect 0 "[5]*5" -- "$raspc" eval "$root/samples/length.rasp" --input abcab
+
+# A syntax error: file:line:col, the line, a caret; exit 1.
+printf 'x = tokens +;\ny = 3\n' > "$work/broken.rasp"
+expect 1 "broken.rasp:1:" -- "$raspc" eval "$work/broken.rasp" --input a
+expect 1 "^" -- "$raspc" compile "$work/broken.rasp" -o "$work/broken.onnx"
+
+# Inputs outside the alphabet or longer than the maximum.
+expect 1 "input token 'z' at position 2 is not in the alphabet" -- \
+    "$raspc" run "$work/sort.onnx" --input abz
+expect 1 "more than" -- "$raspc" run "$work/sort.onnx" --input abcdabcdabcd
+expect 1 "not in the alphabet" -- "$raspc" eval "$root/samples/sort.rasp" --input abz
+expect 1 "more than the maximum length" -- "$raspc" eval "$root/samples/sort.rasp" --input abcdabcdabcd
+
+# Corrupt and foreign model files.
+head -c 300 "$work/sort.onnx" > "$work/truncated.onnx"
+expect 1 "error" -- "$raspc" run "$work/truncated.onnx" --input abc
+head -c 2000 /dev/urandom > "$work/random.onnx"
+expect 1 "error" -- "$raspc" run "$work/random.onnx" --input abc
+if /usr/bin/python3 -c "import onnx" 2>/dev/null; then
+    /usr/bin/python3 - "$work/foreign.onnx" <<'PY'
+import sys
+import onnx
+from onnx import helper, TensorProto
+x = helper.make_tensor_value_info("tokens", TensorProto.INT64, [1, 3])
+y = helper.make_tensor_value_info("y", TensorProto.INT64, [1, 3])
+g = helper.make_graph([helper.make_node("Identity", ["tokens"], ["y"])], "foreign", [x], [y])
+onnx.save(helper.make_model(g, producer_name="someone-else"), sys.argv[1])
+PY
+    expect 1 "foreign" -- "$raspc" run "$work/foreign.onnx" --input abc
+fi
+expect 1 "error" -- "$raspc" run "$work/missing.onnx" --input abc
+
+# Nothing the user wrote is overwritten without being asked.
+cp "$root/samples/sort.rasp" "$work/precious.rasp"
+echo "not a model" > "$work/notes.onnx"
+expect 1 "not a raspc model" -- "$raspc" compile "$work/precious.rasp" -o "$work/notes.onnx"
+expect 0 "not a model" -- cat "$work/notes.onnx"
+expect 1 "its own source" -- "$raspc" compile "$work/precious.rasp" -o "$work/precious.rasp"
+expect 0 "sort(tokens, tokens)" -- cat "$work/precious.rasp"
+
+# Usage errors exit 2.
+expect 2 "" -- "$raspc" compile
+expect 2 "" -- "$raspc" frobnicate
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures CLI checks failed"
+    exit 1
+fi
+echo "all CLI checks passed"
