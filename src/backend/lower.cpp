@@ -108,6 +108,16 @@ std::string describe(const Node& n) {
     return out.str();
 }
 
+/// The atom type an output shows: the most general among its values (a default of 0 among
+/// strings does not make the strings ints).
+std::string valueTypeOf(const std::vector<Value>& values) {
+    auto any = [&](auto pred) { return std::any_of(values.begin(), values.end(), pred); };
+    if (any([](const Value& v) { return v.isString(); })) return "str";
+    if (any([](const Value& v) { return v.isFloat(); })) return "float";
+    if (!values.empty() && !any([](const Value& v) { return !v.isBool(); })) return "bool";
+    return "int";
+}
+
 int headLayer(int ready) { return (ready + 1) / 2; }
 int mlpLayer(int ready) { return ready / 2; }
 
@@ -1034,10 +1044,7 @@ rt::Model Lowering::run(CompileReport* report) {
                 o.table.push_back(toDisplay(v));
                 o.numbers.push_back(v.toDouble());
             }
-            o.valueType = atomTypeName(atomType(r.set.values.back()));
-            for (const Value& v : r.set.values) {
-                if (v.isFloat()) o.valueType = "float";
-            }
+            o.valueType = valueTypeOf(r.set.values);
         } else {
             o.kind = rt::OutputKind::Categorical;
             o.readout = rt::Matrix(d, static_cast<int>(r.values.size()));
@@ -1047,7 +1054,7 @@ rt::Model Lowering::run(CompileReport* report) {
                 }
                 o.table.push_back(toDisplay(r.values[j]));
             }
-            o.valueType = r.values.empty() ? "int" : atomTypeName(atomType(r.values.front()));
+            o.valueType = valueTypeOf(r.values);
         }
         m.outputs.push_back(std::move(o));
     }

@@ -1,12 +1,12 @@
 // Builds the ONNX graph of a Model: embeddings, attention heads and MLPs, readouts.
 #include "backend/onnx_writer.h"
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <unistd.h>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
@@ -30,8 +30,7 @@ public:
 
     /// Adds a node computing `output` from `inputs` and returns `output`.
     std::string node(const std::string& op, std::vector<std::string> inputs,
-                     const std::string& output,
-                     std::vector<onnx::AttributeProto> attributes = {}) {
+                     const std::string& output, std::vector<onnx::AttributeProto> attributes = {}) {
         onnx::NodeProto* n = g_.add_node();
         n->set_op_type(op);
         n->set_name(output);
@@ -97,8 +96,9 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     const auto bos = static_cast<int64_t>(m.vocab.size());
 
     // A [batch, 1] column of BOS ids, put in front of the tokens.
-    std::string batch = b.node("Shape", {tokens}, "embed.batch",
-                               {GraphBuilder::intAttr("start", 0), GraphBuilder::intAttr("end", 1)});
+    std::string batch =
+        b.node("Shape", {tokens}, "embed.batch",
+               {GraphBuilder::intAttr("start", 0), GraphBuilder::intAttr("end", 1)});
     std::string one = b.int64s("const.one_1d", {1}, {1});
     std::string columnShape =
         b.node("Concat", {batch, one}, "embed.bos_shape", {GraphBuilder::intAttr("axis", 0)});
@@ -106,13 +106,13 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     std::string bosColumn = b.node("Expand", {bosId, columnShape}, "embed.bos_column");
     std::string ids =
         b.node("Concat", {bosColumn, tokens}, "embed.ids", {GraphBuilder::intAttr("axis", 1)});
-    std::string tok =
-        b.node("Gather", {std::string(fmt::kTokenEmbedding), ids}, "embed.tokens",
-               {GraphBuilder::intAttr("axis", 0)});
+    std::string tok = b.node("Gather", {std::string(fmt::kTokenEmbedding), ids}, "embed.tokens",
+                             {GraphBuilder::intAttr("axis", 0)});
 
     // Positions 0..seq (BOS included); a sequence longer than maxLen fails in this Gather.
-    std::string length = b.node("Shape", {ids}, "embed.length_1d",
-                                {GraphBuilder::intAttr("start", 1), GraphBuilder::intAttr("end", 2)});
+    std::string length =
+        b.node("Shape", {ids}, "embed.length_1d",
+               {GraphBuilder::intAttr("start", 1), GraphBuilder::intAttr("end", 2)});
     std::string length0 = b.node("Squeeze", {length}, "embed.length");
     std::string zero = b.int64s("const.zero", {0}, {});
     std::string step = b.int64s("const.one", {1}, {});
@@ -175,8 +175,8 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
         const std::string layerIn = x;
         for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
             std::string out = buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn);
-            x = b.node("Add", {x, out}, "layer" + std::to_string(l) + ".after_head" +
-                                            std::to_string(hi));
+            x = b.node("Add", {x, out},
+                       "layer" + std::to_string(l) + ".after_head" + std::to_string(hi));
         }
         if (layer.mlp.w1.cols > 0) {
             std::string out = buildMlp(b, layer.mlp, l, x);

@@ -225,7 +225,7 @@ int mainImpl(int argc, char** argv) {
     bool asJson = false, force = false;
 
     CLI::App* compile = app.add_subcommand("compile", "Compile a program to an ONNX model");
-    compile->add_option("program", file, "The .rasp program")->required()->check(CLI::ExistingFile);
+    compile->add_option("program", file, "The .rasp program")->required();
     compile->add_option("-o,--out", out, "Model file to write (default: the program's name "
                                          "with .onnx)");
     compile->add_flag("--force", force, "Replace an existing file that is not a raspc model");
@@ -234,15 +234,14 @@ int mainImpl(int argc, char** argv) {
 
     CLI::App* eval = app.add_subcommand("eval", "Evaluate a program with the reference "
                                                 "interpreter");
-    eval->add_option("program", file, "The .rasp program")->required()->check(CLI::ExistingFile);
+    eval->add_option("program", file, "The .rasp program")->required();
     eval->add_flag("--json", asJson, "Print one JSON object per input");
     addProgramOptions(eval, settings);
     addInputOptions(eval, inputs);
 
     CLI::App* run = app.add_subcommand("run", "Run a compiled model (.onnx), or compile a "
                                               ".rasp program in memory and run it");
-    run->add_option("model", file, "The .onnx model or .rasp program")->required()
-        ->check(CLI::ExistingFile);
+    run->add_option("model", file, "The .onnx model or .rasp program")->required();
     run->add_flag("--json", asJson, "Print one JSON object per input");
     addProgramOptions(run, settings);
     addInputOptions(run, inputs);

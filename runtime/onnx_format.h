@@ -1,0 +1,64 @@
+// How a Model is laid out in an ONNX file: initializer names and metadata keys, shared by the
+// writer (in the compiler) and the reader (in the runtime) so the two cannot drift apart.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "runtime/model.h"
+
+namespace raspc::rt::onnx_format {
+
+inline constexpr std::string_view kProducer = "raspc";
+inline constexpr int64_t kOpsetVersion = 17;
+inline constexpr int64_t kIrVersion = 8;
+
+/// The graph's only input: int64 token ids [batch, seq], without the BOS position.
+inline constexpr std::string_view kTokensInput = "tokens";
+
+// Initializers. Every weight matrix is a float32 tensor with the Matrix's [rows, cols] shape.
+inline constexpr std::string_view kTokenEmbedding = "token_embedding";
+inline constexpr std::string_view kPositionEmbedding = "position_embedding";
+
+/// "layer<L>.head<H>.<which>", which is one of wq, wk, wv, wo.
+std::string headWeightName(int layer, int head, std::string_view which);
+/// "layer<L>.mlp.<which>", which is w1 or w2. Absent when the layer has no MLP.
+std::string mlpWeightName(int layer, std::string_view which);
+/// "output.<name>.readout".
+std::string readoutName(std::string_view output);
+
+// Metadata keys. Lists are stored as JSON text; numbers as JSON numbers, which round-trip
+// doubles exactly.
+inline constexpr std::string_view kKeyVersion = "raspc.version";           // marks a raspc file
+inline constexpr std::string_view kKeyVocab = "raspc.vocab";               // JSON [token, ...]
+inline constexpr std::string_view kKeyTokenType = "raspc.token_type";      // str|int|float|bool
+inline constexpr std::string_view kKeyMaxLen = "raspc.max_len";            // BOS not counted
+inline constexpr std::string_view kKeyWidth = "raspc.width";               // residual width
+inline constexpr std::string_view kKeyOutputs = "raspc.outputs";           // JSON [name, ...]
+inline constexpr std::string_view kKeyLayers = "raspc.layers";             // JSON [{heads, mlp}]
+inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // for people
+inline constexpr std::string_view kKeyFloatType = "raspc.float_type";
+inline constexpr std::string_view kKeySource = "raspc.source";
+
+/// "raspc.output.<name>.<field>"; fields: kind ("categorical" or "numerical"), value_type,
+/// table (JSON strings), numbers (JSON numbers, numerical only), tolerance (numerical only).
+std::string outputKey(std::string_view output, std::string_view field);
+
+/// The metadata properties describing `m` (everything but the weights), in a fixed order.
+std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m);
+
+/// Fills every non-weight field of `m` from metadata written by encodeMetadata: vocabulary,
+/// sizes, outputs (readouts left empty), and one Layer per layer with its labels and as many
+/// empty Heads as it had. Throws ModelError naming the key that is missing or malformed.
+void decodeMetadata(const std::map<std::string, std::string>& props, Model& m);
+
+/// Describes the first way in which `m`'s shapes or tables disagree with each other (e.g.
+/// "layer 1 head 0: wo is 3 x 8, expected 4 x 8"), or returns "" when `m` is consistent.
+/// The writer treats a finding as a compiler bug, the reader as a broken file.
+std::string findInconsistency(const Model& m);
+
+}  // namespace raspc::rt::onnx_format

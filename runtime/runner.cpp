@@ -1,0 +1,391 @@
+// The native runner's kernels: sparse-aware row-major products, softmax attention, ReLU MLP.
+#include "runtime/runner.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+namespace raspc::rt {
+
+namespace {
+
+// A sequence's rows inside the stacked batch: BOS at `offset`, then its tokens.
+struct Segment {
+    size_t offset = 0;
+    int rows = 0;
+};
+
+std::string numberText(double v) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::string("?");
+}
+
+// Every id must index the vocabulary; BOS is never part of an input.
+std::string vocabularyList(const Model& m) {
+    constexpr size_t kShown = 40;
+    std::string out;
+    for (size_t i = 0; i < m.vocab.size() && i < kShown; ++i) out += (i ? ", " : "") + m.vocab[i];
+    if (m.vocab.size() > kShown)
+        out += ", ... (" + std::to_string(m.vocab.size() - kShown) + " more)";
+    return out;
+}
+
+}  // namespace
+
+std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> tokens) {
+    if (tokens.empty()) throw InputError("empty input: a sequence needs at least one token");
+    if (tokens.size() > static_cast<size_t>(m.maxLen))
+        throw InputError("input has " + std::to_string(tokens.size()) +
+                         " tokens, more than the model's maximum length " +
+                         std::to_string(m.maxLen));
+    std::unordered_map<std::string_view, int32_t> ids;
+    for (size_t i = 0; i < m.vocab.size(); ++i) ids.emplace(m.vocab[i], static_cast<int32_t>(i));
+
+    std::vector<int32_t> out;
+    out.reserve(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        auto it = ids.find(tokens[i]);
+        if (it == ids.end())
+            throw InputError("unknown token '" + tokens[i] + "' at position " + std::to_string(i) +
+                             "; the vocabulary is: " + vocabularyList(m));
+        out.push_back(it->second);
+    }
+    return out;
+}
+
+namespace {
+
+// Two kernels for c (rows x b.cols) = a (rows x b.rows) * b, both skipping the zero rows of
+// b (listed in nonZeroRows) and both summing over k in increasing order.
+
+// Row at a time, skipping zero entries of a: the work is proportional to a's non-zeros, which
+// wins on compiled models, whose residual streams are mostly one-hot.
+void sparseMatmul(const float* a, size_t rows, const Matrix& b, const std::vector<int>& nonZeroRows,
+                  float* c) {
+    const size_t inner = static_cast<size_t>(b.rows);
+    const size_t cols = static_cast<size_t>(b.cols);
+    std::fill(c, c + rows * cols, 0.0f);
+    for (size_t i = 0; i < rows; ++i) {
+        const float* ai = a + i * inner;
+        float* ci = c + i * cols;
+        for (int k : nonZeroRows) {
+            const float av = ai[k];
+            if (av == 0.0f) continue;
+            const float* bk = b.data.data() + static_cast<size_t>(k) * cols;
+            for (size_t j = 0; j < cols; ++j) ci[j] += av * bk[j];
+        }
+    }
+}
+
+using Vec8 = float __attribute__((vector_size(32)));
+constexpr size_t kTileRows = 4;
+constexpr size_t kVecsPerTile = 2;
+constexpr size_t kTileCols = kVecsPerTile * 8;
+
+// Dense a: c is computed in kTileRows x kTileCols tiles held in registers, so each load of a
+// row of b serves kTileRows rows of a and c is written once. Cloned for AVX2 and chosen at
+// load time, so the binary stays portable.
+__attribute__((target_clones("avx2", "default"))) void denseMatmul(
+    const float* a, size_t rows, const Matrix& b, const std::vector<int>& nonZeroRows, float* c) {
+    const size_t inner = static_cast<size_t>(b.rows);
+    const size_t cols = static_cast<size_t>(b.cols);
+    const float* bData = b.data.data();
+    const int* nz = nonZeroRows.data();
+    const size_t nzCount = nonZeroRows.size();
+
+    // Entry (i, j) alone, for the rows and columns that do not fill a tile.
+    auto single = [&](size_t i, size_t j) {
+        float sum = 0.0f;
+        for (size_t t = 0; t < nzCount; ++t)
+            sum += a[i * inner + nz[t]] * bData[static_cast<size_t>(nz[t]) * cols + j];
+        c[i * cols + j] = sum;
+    };
+
+    size_t i0 = 0;
+    for (; i0 + kTileRows <= rows; i0 += kTileRows) {
+        size_t j0 = 0;
+        for (; j0 + kTileCols <= cols; j0 += kTileCols) {
+            // GCC vector types pin the tile to registers (8 of 8 floats under AVX2); plain
+            // arrays got vectorised across k with shuffles instead.
+            Vec8 acc[kTileRows][kVecsPerTile] = {};
+            for (size_t t = 0; t < nzCount; ++t) {
+                const size_t k = static_cast<size_t>(nz[t]);
+                Vec8 bk[kVecsPerTile];
+                std::memcpy(bk, bData + k * cols + j0, sizeof bk);
+                for (size_t r = 0; r < kTileRows; ++r) {
+                    const float av = a[(i0 + r) * inner + k];
+                    for (size_t v = 0; v < kVecsPerTile; ++v) acc[r][v] += av * bk[v];
+                }
+            }
+            for (size_t r = 0; r < kTileRows; ++r)
+                std::memcpy(c + (i0 + r) * cols + j0, acc[r], sizeof acc[r]);
+        }
+        for (size_t r = 0; r < kTileRows; ++r)
+            for (size_t j = j0; j < cols; ++j) single(i0 + r, j);
+    }
+    for (; i0 < rows; ++i0)
+        for (size_t j = 0; j < cols; ++j) single(i0, j);
+}
+
+// True when under a quarter of a's entries are non-zero: past that, tiles beat skipping
+// (measured on the benchmark's models). Computed once per activation, not per product.
+bool mostlyZero(const std::vector<float>& a) {
+    const auto nonZeros = std::count_if(a.begin(), a.end(), [](float v) { return v != 0.0f; });
+    return static_cast<size_t>(nonZeros) * 4 < a.size();
+}
+
+void matmul(const std::vector<float>& a, bool sparse, size_t rows, const Matrix& b,
+            const std::vector<int>& nonZeroRows, float* c) {
+    if (sparse)
+        sparseMatmul(a.data(), rows, b, nonZeroRows, c);
+    else
+        denseMatmul(a.data(), rows, b, nonZeroRows, c);
+}
+
+// Softmax of s[0, n) in place, the way onnxruntime computes it: exp(s - max), then each
+// term times the reciprocal of their sum. With the compiler's hard-attention scales every
+// losing key becomes exactly 0 and the winners exactly 1/count.
+void softmax(float* s, int n) {
+    float max = *std::max_element(s, s + n);
+    float sum = 0.0f;
+    for (int j = 0; j < n; ++j) {
+        // expf is exactly 0 below -104 in float32; skipping it there avoids glibc's slow
+        // underflow path, which hard attention would take for almost every key.
+        const float shifted = s[j] - max;
+        s[j] = shifted < -104.0f ? 0.0f : std::exp(shifted);
+        sum += s[j];
+    }
+    const float scale = 1.0f / sum;
+    for (int j = 0; j < n; ++j) s[j] *= scale;
+}
+
+// One head over one sequence: h = softmax(q k^T) v for the segment's rows. keysVisible(i)
+// keys are visible to query i; today every key (no mask), a causal mask would pass i + 1.
+void attend(const float* q, const float* k, const float* v, int dk, int dv, Segment seg, float* h,
+            std::vector<float>& kt, std::vector<float>& scores) {
+    const int n = seg.rows;
+    q += seg.offset * dk;
+    k += seg.offset * dk;
+    v += seg.offset * dv;
+    h += seg.offset * dv;
+
+    // Transposed keys make the score loop run over contiguous memory.
+    kt.assign(static_cast<size_t>(dk) * n, 0.0f);
+    for (int j = 0; j < n; ++j)
+        for (int c = 0; c < dk; ++c) kt[static_cast<size_t>(c) * n + j] = k[j * dk + c];
+    scores.resize(n);
+
+    for (int i = 0; i < n; ++i) {
+        const int keysVisible = n;
+        std::fill(scores.begin(), scores.begin() + keysVisible, 0.0f);
+        const float* qi = q + static_cast<size_t>(i) * dk;
+        for (int c = 0; c < dk; ++c) {
+            const float qc = qi[c];
+            if (qc == 0.0f) continue;
+            const float* row = kt.data() + static_cast<size_t>(c) * n;
+            for (int j = 0; j < keysVisible; ++j) scores[j] += qc * row[j];
+        }
+        softmax(scores.data(), keysVisible);
+
+        float* hi = h + static_cast<size_t>(i) * dv;
+        std::fill(hi, hi + dv, 0.0f);
+        for (int j = 0; j < keysVisible; ++j) {
+            const float a = scores[j];
+            if (a == 0.0f) continue;  // hard attention: almost every weight is exactly 0
+            const float* vj = v + static_cast<size_t>(j) * dv;
+            for (int c = 0; c < dv; ++c) hi[c] += a * vj[c];
+        }
+    }
+}
+
+void addInto(std::vector<float>& x, const std::vector<float>& delta) {
+    for (size_t i = 0; i < x.size(); ++i) x[i] += delta[i];
+}
+
+}  // namespace
+
+Runner::SparseRows Runner::prepare(const Matrix& w) {
+    SparseRows s;
+    s.w = &w;
+    for (int r = 0; r < w.rows; ++r) {
+        auto row = w.data.begin() + static_cast<ptrdiff_t>(r) * w.cols;
+        if (std::any_of(row, row + w.cols, [](float v) { return v != 0.0f; }))
+            s.nonZeroRows.push_back(r);
+    }
+    return s;
+}
+
+Runner::Runner(const Model& m) : model_(m) {
+    for (const Layer& l : m.layers) {
+        PreparedLayer p;
+        for (const Head& h : l.heads)
+            p.heads.push_back({prepare(h.wq), prepare(h.wk), prepare(h.wv), prepare(h.wo)});
+        p.hasMlp = l.mlp.w1.cols > 0;
+        if (p.hasMlp) {
+            p.w1 = prepare(l.mlp.w1);
+            p.w2 = prepare(l.mlp.w2);
+        }
+        layers_.push_back(std::move(p));
+    }
+    for (const Output& o : m.outputs) readouts_.push_back(prepare(o.readout));
+}
+
+void Runner::checkIds(std::span<const int32_t> ids, size_t index) const {
+    std::string which = "sequence " + std::to_string(index) + ": ";
+    if (ids.empty()) throw InputError(which + "empty input: a sequence needs at least one token");
+    if (ids.size() > static_cast<size_t>(model_.maxLen))
+        throw InputError(which + "length " + std::to_string(ids.size()) +
+                         " exceeds the model's maximum length " + std::to_string(model_.maxLen));
+    const auto vocab = static_cast<int32_t>(model_.vocab.size());
+    for (size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] < 0 || ids[i] >= vocab)
+            throw InputError(which + "token id " + std::to_string(ids[i]) + " at position " +
+                             std::to_string(i) + " is outside the vocabulary (0.." +
+                             std::to_string(vocab - 1) + ")");
+}
+
+std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batch) const {
+    const Model& m = model_;
+    const size_t d = static_cast<size_t>(m.width);
+
+    // All sequences stacked row-wise: the projections and the MLP act on rows alone, so they
+    // run once over the whole batch; only attention works per sequence.
+    std::vector<Segment> segments;
+    size_t totalRows = 0;
+    for (size_t s = 0; s < batch.size(); ++s) {
+        checkIds(batch[s], s);
+        segments.push_back({totalRows, static_cast<int>(batch[s].size()) + 1});
+        totalRows += batch[s].size() + 1;
+    }
+
+    // Embedding: BOS is token id vocab.size() at position 0.
+    std::vector<float> x(totalRows * d);
+    const auto bos = static_cast<int32_t>(m.vocab.size());
+    for (size_t s = 0; s < batch.size(); ++s) {
+        for (int p = 0; p < segments[s].rows; ++p) {
+            int32_t token = p == 0 ? bos : batch[s][p - 1];
+            float* row = x.data() + (segments[s].offset + p) * d;
+            const float* te = m.tokenEmbedding.data.data() + static_cast<size_t>(token) * d;
+            const float* pe = m.positionEmbedding.data.data() + static_cast<size_t>(p) * d;
+            for (size_t c = 0; c < d; ++c) row[c] = te[c] + pe[c];
+        }
+    }
+
+    std::vector<float> layerIn, q, k, v, h, delta, hidden, kt, scores;
+    for (const PreparedLayer& layer : layers_) {
+        // Heads all read the layer's input; their outputs are added one after another, as
+        // the graph's chain of Add nodes does.
+        layerIn = x;
+        const bool inSparse = mostlyZero(layerIn);
+        delta.resize(totalRows * d);
+        for (const PreparedHead& head : layer.heads) {
+            const int dk = head.wq.w->cols;
+            const int dv = head.wv.w->cols;
+            q.resize(totalRows * dk);
+            k.resize(totalRows * dk);
+            v.resize(totalRows * dv);
+            h.resize(totalRows * dv);
+            matmul(layerIn, inSparse, totalRows, *head.wq.w, head.wq.nonZeroRows, q.data());
+            matmul(layerIn, inSparse, totalRows, *head.wk.w, head.wk.nonZeroRows, k.data());
+            matmul(layerIn, inSparse, totalRows, *head.wv.w, head.wv.nonZeroRows, v.data());
+            for (const Segment& seg : segments)
+                attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores);
+            matmul(h, mostlyZero(h), totalRows, *head.wo.w, head.wo.nonZeroRows, delta.data());
+            addInto(x, delta);
+        }
+
+        if (layer.hasMlp) {
+            const int width = layer.w1.w->cols;
+            hidden.resize(totalRows * width);
+            matmul(x, mostlyZero(x), totalRows, *layer.w1.w, layer.w1.nonZeroRows, hidden.data());
+            for (float& e : hidden) e = std::max(e, 0.0f);
+            matmul(hidden, mostlyZero(hidden), totalRows, *layer.w2.w, layer.w2.nonZeroRows,
+                   delta.data());
+            addInto(x, delta);
+        }
+    }
+    return x;
+}
+
+Matrix Runner::residual(std::span<const int32_t> ids) const {
+    std::vector<std::vector<int32_t>> batch{std::vector<int32_t>(ids.begin(), ids.end())};
+    Matrix out(static_cast<int>(ids.size()) + 1, model_.width);
+    out.data = forward(batch);
+    return out;
+}
+
+std::vector<std::vector<OutputValues>> Runner::run(
+    const std::vector<std::vector<int32_t>>& batch) const {
+    const std::vector<float> x = forward(batch);
+    const size_t d = static_cast<size_t>(model_.width);
+
+    std::vector<std::vector<OutputValues>> results(batch.size());
+    for (auto& r : results) r.resize(model_.outputs.size());
+
+    std::vector<float> logits;
+    const bool xSparse = mostlyZero(x);
+    for (size_t o = 0; o < model_.outputs.size(); ++o) {
+        const Output& out = model_.outputs[o];
+        const SparseRows& readout = readouts_[o];
+        const size_t cols = static_cast<size_t>(readout.w->cols);
+        const size_t totalRows = x.size() / d;
+        logits.resize(totalRows * cols);
+        matmul(x, xSparse, totalRows, *readout.w, readout.nonZeroRows, logits.data());
+
+        size_t row = 0;
+        for (size_t s = 0; s < batch.size(); ++s) {
+            OutputValues& values = results[s][o];
+            ++row;  // BOS carries no output
+            for (size_t p = 0; p < batch[s].size(); ++p, ++row) {
+                const float* l = logits.data() + row * cols;
+                if (out.kind == OutputKind::Categorical) {
+                    // The first maximum wins, as ONNX ArgMax does by default.
+                    values.ids.push_back(std::max_element(l, l + cols) - l);
+                } else {
+                    values.values.push_back(l[0]);
+                }
+            }
+        }
+    }
+    return results;
+}
+
+std::vector<std::string> decode(const Output& out, const OutputValues& values) {
+    std::vector<std::string> decoded;
+    if (out.kind == OutputKind::Categorical) {
+        for (size_t p = 0; p < values.ids.size(); ++p) {
+            int64_t id = values.ids[p];
+            if (id < 0 || id >= static_cast<int64_t>(out.table.size()))
+                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
+                                  ": id " + std::to_string(id) + " is outside its value table");
+            decoded.push_back(out.table[id]);
+        }
+        return decoded;
+    }
+
+    for (size_t p = 0; p < values.values.size(); ++p) {
+        const double v = values.values[p];
+        size_t best = 0;
+        double bestDistance = std::numeric_limits<double>::infinity();
+        for (size_t i = 0; i < out.numbers.size(); ++i) {
+            double distance = std::abs(out.numbers[i] - v);
+            if (distance < bestDistance) {
+                best = i;
+                bestDistance = distance;
+            }
+        }
+        // Written so that NaN (no distance is < infinity) fails too.
+        if (!(bestDistance <= out.tolerance))
+            throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
+                              ": value " + numberText(v) + " is not within " +
+                              numberText(out.tolerance) + " of any table value");
+        decoded.push_back(out.table[best]);
+    }
+    return decoded;
+}
+
+}  // namespace raspc::rt

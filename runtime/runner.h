@@ -1,0 +1,75 @@
+// The native runner: executes a Model on token sequences with the runtime's own kernels.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/errors.h"
+#include "runtime/model.h"
+
+namespace raspc::rt {
+
+/// Maps the tokens of one input to token ids (indices into m.vocab), BOS not included.
+/// Throws InputError for an empty input, one longer than m.maxLen, or an unknown token (the
+/// message names the token and its position and lists the vocabulary).
+std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> tokens);
+
+/// One output's raw values for one sequence, one entry per input position (BOS excluded).
+struct OutputValues {
+    std::vector<int64_t> ids;    // categorical: index into Output::table
+    std::vector<double> values;  // numerical: the model's number, not yet decoded
+};
+
+/// Runs a Model in float32, computing what its ONNX graph computes (softmax as exp(s - max)
+/// times the reciprocal of the sum, as onnxruntime does) so both decode to the same values.
+class Runner {
+public:
+    /// Keeps a reference to `m`, which must outlive the Runner and be consistent (as every
+    /// model from loadModel is).
+    explicit Runner(const Model& m);
+
+    /// Runs every sequence of token ids (without BOS; lengths may differ) and returns, per
+    /// sequence, one OutputValues per Model output, in the Model's order. Throws InputError
+    /// for an empty or too long sequence or an id outside the vocabulary.
+    std::vector<std::vector<OutputValues>> run(
+        const std::vector<std::vector<int32_t>>& batch) const;
+
+    /// The final residual stream of one sequence, BOS row first: (ids.size() + 1) x width.
+    /// For tests and debugging.
+    Matrix residual(std::span<const int32_t> ids) const;
+
+private:
+    // A weight matrix with the indices of its rows that hold a non-zero: compiled models are
+    // mostly zeros, and skipping zero rows skips most of the work of a product.
+    struct SparseRows {
+        const Matrix* w = nullptr;
+        std::vector<int> nonZeroRows;
+    };
+    struct PreparedHead {
+        SparseRows wq, wk, wv, wo;
+    };
+    struct PreparedLayer {
+        std::vector<PreparedHead> heads;
+        SparseRows w1, w2;
+        bool hasMlp = false;
+    };
+
+    static SparseRows prepare(const Matrix& w);
+    void checkIds(std::span<const int32_t> ids, size_t index) const;
+    // The final residual of all sequences stacked, each as (length + 1) rows, BOS first.
+    std::vector<float> forward(const std::vector<std::vector<int32_t>>& batch) const;
+
+    const Model& model_;
+    std::vector<PreparedLayer> layers_;
+    std::vector<SparseRows> readouts_;
+};
+
+/// The table values of one output for one sequence: the table entry of each id (categorical),
+/// or the table entry nearest to each number (numerical; on a tie, the earlier entry). Throws
+/// DecodeError when a number lies farther than out.tolerance from every entry, or an id is
+/// outside the table.
+std::vector<std::string> decode(const Output& out, const OutputValues& values);
+
+}  // namespace raspc::rt

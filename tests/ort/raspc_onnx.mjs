@@ -1,0 +1,139 @@
+// What a node program needs to use a raspc ONNX model: its metadata, token encoding, and
+// output decoding that matches the native runner's decode() exactly.
+import fs from 'node:fs';
+
+// onnxruntime-node does not expose a model's metadata, so the few top-level fields needed are
+// read straight from the protobuf bytes.
+function readVarint(bytes, pos) {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+        if (pos >= bytes.length) throw new Error('truncated varint');
+        const b = bytes[pos++];
+        value += (b & 0x7f) * scale;
+        if ((b & 0x80) === 0) return [value, pos];
+        scale *= 128;
+    }
+}
+
+// Calls onField(number, payloadBytes) for each length-delimited field of a message.
+function forEachField(bytes, onField) {
+    let pos = 0;
+    while (pos < bytes.length) {
+        let key;
+        [key, pos] = readVarint(bytes, pos);
+        const field = Math.floor(key / 8);
+        const wire = key % 8;
+        if (wire === 0) {
+            [, pos] = readVarint(bytes, pos);
+        } else if (wire === 1) {
+            pos += 8;
+        } else if (wire === 5) {
+            pos += 4;
+        } else if (wire === 2) {
+            let length;
+            [length, pos] = readVarint(bytes, pos);
+            onField(field, bytes.subarray(pos, pos + length));
+            pos += length;
+        } else {
+            throw new Error(`unsupported protobuf wire type ${wire}`);
+        }
+    }
+}
+
+const kProducerName = 2;    // ModelProto.producer_name
+const kMetadataProps = 14;  // ModelProto.metadata_props: {key = 1, value = 2}
+
+/** The metadata properties of the ONNX file at `path`, as a Map. */
+export function readMetadata(path) {
+    const bytes = fs.readFileSync(path);
+    const decoder = new TextDecoder();
+    const props = new Map();
+    let producer = '';
+    forEachField(bytes, (field, payload) => {
+        if (field === kProducerName) producer = decoder.decode(payload);
+        if (field !== kMetadataProps) return;
+        let key = '';
+        let value = '';
+        forEachField(payload, (f, p) => {
+            if (f === 1) key = decoder.decode(p);
+            if (f === 2) value = decoder.decode(p);
+        });
+        props.set(key, value);
+    });
+    if (!props.has('raspc.version'))
+        throw new Error(`foreign model: no raspc metadata (producer: ${producer || 'unknown'})`);
+    return props;
+}
+
+/** The parts of the metadata a runner needs: vocabulary, maximum length and outputs. */
+export function describeModel(props) {
+    const get = (key) => {
+        if (!props.has(key)) throw new Error(`raspc metadata lacks the key '${key}'`);
+        return props.get(key);
+    };
+    const vocab = JSON.parse(get('raspc.vocab'));
+    const outputs = JSON.parse(get('raspc.outputs')).map((name) => {
+        const field = (f) => get(`raspc.output.${name}.${f}`);
+        const kind = field('kind');
+        const output = { name, kind, table: JSON.parse(field('table')) };
+        if (kind === 'numerical') {
+            output.numbers = JSON.parse(field('numbers'));
+            output.tolerance = JSON.parse(field('tolerance'));
+        }
+        return output;
+    });
+    return { vocab, maxLen: Number(get('raspc.max_len')), outputs };
+}
+
+/** Token strings to ids; throws on what the native encodeTokens rejects. */
+export function encodeTokens(model, tokens) {
+    if (tokens.length === 0) throw new Error('empty input: a sequence needs at least one token');
+    if (tokens.length > model.maxLen)
+        throw new Error(`input has ${tokens.length} tokens, more than the model's maximum ` +
+                        `length ${model.maxLen}`);
+    return tokens.map((t, i) => {
+        const id = model.vocab.indexOf(t);
+        if (id < 0) throw new Error(`unknown token '${t}' at position ${i}`);
+        return id;
+    });
+}
+
+/**
+ * Decodes one output of one sequence: table entries of ids (categorical), or the nearest
+ * table entry of each number, the earlier on a tie, within the tolerance (numerical).
+ */
+export function decodeOutput(output, raw) {
+    if (output.kind === 'categorical') {
+        return Array.from(raw, (id, p) => {
+            const i = Number(id);
+            if (i < 0 || i >= output.table.length)
+                throw new Error(`output '${output.name}' at position ${p}: id ${i} is outside ` +
+                                'its value table');
+            return output.table[i];
+        });
+    }
+    return Array.from(raw, (v, p) => {
+        let best = 0;
+        let bestDistance = Infinity;
+        output.numbers.forEach((n, i) => {
+            const distance = Math.abs(n - v);
+            if (distance < bestDistance) {
+                best = i;
+                bestDistance = distance;
+            }
+        });
+        if (!(bestDistance <= output.tolerance))
+            throw new Error(`output '${output.name}' at position ${p}: value ${v} is not ` +
+                            `within ${output.tolerance} of any table value`);
+        return output.table[best];
+    });
+}
+
+/** One int64 [batch, seq] tensor's data for sequences of equal length. */
+export function tokensData(sequences) {
+    const seq = sequences[0].length;
+    const data = new BigInt64Array(sequences.length * seq);
+    sequences.forEach((ids, b) => ids.forEach((id, p) => { data[b * seq + p] = BigInt(id); }));
+    return data;
+}

@@ -1,0 +1,108 @@
+// The ONNX writer and reader: a written model passes ONNX's checker and reads back unchanged.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include "backend/onnx_writer.h"
+#include "bench/toy_models.h"
+#include "runtime/onnx_format.h"
+#include "runtime/onnx_reader.h"
+#include "support/diagnostics.h"
+#include "test_util.h"
+
+using namespace raspc;
+using testing::ScratchDir;
+
+namespace {
+
+onnx::ModelProto readProto(const std::string& path) {
+    onnx::ModelProto p;
+    REQUIRE(p.ParseFromString(testing::readBytes(path)));
+    return p;
+}
+
+std::string metadata(const onnx::ModelProto& p, const std::string& key) {
+    for (const auto& e : p.metadata_props())
+        if (e.key() == key) return e.value();
+    return "<missing>";
+}
+
+}  // namespace
+
+TEST_CASE("round trip: identity, shift and dense models read back equal") {
+    ScratchDir dir;
+    std::vector<rt::Model> models = {
+        toy::identityModel({"a", "b", "c"}, 5),
+        toy::shiftModel({"x", "y", "\"quoted\"", "ü"}, 7),
+        toy::denseModel(5, 6, 16, 2, 3, 4, 10, 42),
+    };
+    for (size_t i = 0; i < models.size(); ++i) {
+        CAPTURE(i);
+        std::string path = dir.file(std::to_string(i) + ".onnx");
+        writeOnnx(models[i], path);
+        rt::Model back = rt::loadModel(path);
+        CHECK(testing::modelDifference(models[i], back) == "");
+    }
+}
+
+TEST_CASE("written files follow the ONNX form of DESIGN.md") {
+    ScratchDir dir;
+    std::string path = dir.file("shift.onnx");
+    rt::Model m = toy::shiftModel({"a", "b"}, 4);
+    writeOnnx(m, path);
+    onnx::ModelProto p = readProto(path);
+    CHECK_NOTHROW(onnx::checker::check_model(p));
+    CHECK(p.ir_version() == 8);
+    CHECK(p.opset_import(0).version() == 17);
+    CHECK(p.producer_name() == "raspc");
+    REQUIRE(p.graph().input_size() == 1);
+    CHECK(p.graph().input(0).name() == "tokens");
+    CHECK(p.graph().input(0).type().tensor_type().elem_type() == onnx::TensorProto::INT64);
+    REQUIRE(p.graph().output_size() == 3);
+    CHECK(p.graph().output(0).name() == "prev");
+    CHECK(p.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::INT64);
+    CHECK(p.graph().output(1).name() == "frac");
+    CHECK(p.graph().output(1).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT);
+    CHECK(metadata(p, "raspc.vocab") == R"(["a","b"])");
+    CHECK(metadata(p, "raspc.max_len") == "4");
+    CHECK(metadata(p, "raspc.layer_layout") == "L0: 2 heads; L1: MLP 3");
+    CHECK(metadata(p, "raspc.output.prev.table") == R"(["a","b","-"])");
+    CHECK(metadata(p, "raspc.output.frac.kind") == "numerical");
+}
+
+TEST_CASE("the writer rejects an inconsistent model as a compiler bug") {
+    ScratchDir dir;
+    rt::Model m = toy::shiftModel({"a", "b"}, 4);
+    m.layers[0].heads[0].wo = rt::Matrix(2, m.width);  // should be 3 rows (dv)
+    std::string path = dir.file("bad.onnx");
+    CHECK_THROWS_WITH_AS(writeOnnx(m, path), doctest::Contains("layer 0 head 0: wo is 2 x"),
+                         InternalError);
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    rt::Model named = toy::identityModel({"a"}, 2);
+    named.outputs[0].name = "tokens";
+    CHECK_THROWS_AS(writeOnnx(named, path), InternalError);
+}
+
+TEST_CASE("a write error is a user error naming the path, and leaves no file") {
+    ScratchDir dir;
+    std::string path = dir.file("no_such_dir/model.onnx");
+    CHECK_THROWS_WITH_AS(writeOnnx(toy::identityModel({"a"}, 2), path),
+                         doctest::Contains(path.c_str()), UserError);
+    CHECK(std::filesystem::is_empty(dir.file("")));
+}
+
+TEST_CASE("an existing file is replaced whole") {
+    ScratchDir dir;
+    std::string path = dir.file("m.onnx");
+    testing::writeBytes(path, "old contents");
+    writeOnnx(toy::identityModel({"a", "b"}, 3), path);
+    CHECK(rt::loadModel(path).vocab == std::vector<std::string>{"a", "b"});
+    // Only the model is left: no temporary beside it.
+    int files = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir.file(""))) files += e.exists();
+    CHECK(files == 1);
+}

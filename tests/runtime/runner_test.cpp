@@ -1,0 +1,146 @@
+// The native runner on hand-built models whose outputs are known, and its input errors.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "backend/onnx_writer.h"
+#include "bench/toy_models.h"
+#include "runtime/onnx_reader.h"
+#include "runtime/runner.h"
+#include "test_util.h"
+
+using namespace raspc;
+
+namespace {
+
+const std::vector<std::string> kVocab = {"a", "b", "c"};
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    for (char c : s) out.emplace_back(1, c);
+    return out;
+}
+
+// Every output of `m` on `tokens`, decoded, in the model's output order.
+std::vector<std::vector<std::string>> runOne(const rt::Model& m,
+                                             const std::vector<std::string>& tokens) {
+    rt::Runner runner(m);
+    auto results = runner.run({rt::encodeTokens(m, tokens)});
+    std::vector<std::vector<std::string>> decoded;
+    for (size_t o = 0; o < m.outputs.size(); ++o)
+        decoded.push_back(rt::decode(m.outputs[o], results[0][o]));
+    return decoded;
+}
+
+}  // namespace
+
+TEST_CASE("the identity model reads its input back") {
+    rt::Model m = toy::identityModel(kVocab, 6);
+    CHECK(runOne(m, split("abcab"))[0] == split("abcab"));
+    CHECK(runOne(m, split("c"))[0] == split("c"));
+}
+
+TEST_CASE("the shift model: hard attention, uniform attention and an MLP") {
+    rt::Model m = toy::shiftModel(kVocab, 6);
+    for (std::string input : {"a", "ab", "cab", "aaaaaa", "bcbcb", "cccc"}) {
+        CAPTURE(input);
+        auto got = runOne(m, split(input));
+        toy::ShiftExpected want = toy::shiftExpected(kVocab, split(input));
+        CHECK(got[0] == want.prev);
+        CHECK(got[1] == want.frac);
+        CHECK(got[2] == want.rot);
+    }
+}
+
+TEST_CASE("hard attention weights are exactly one-hot") {
+    rt::Model m = toy::shiftModel(kVocab, 6);
+    rt::Runner runner(m);
+    std::vector<int32_t> ids = {2, 0, 1, 1};
+    rt::Matrix x = runner.residual(ids);
+    // The prev slot of position p holds exactly the one-hot of the token at p - 1.
+    const int v = 3, prev = v + 1 + 7;
+    for (int p = 2; p <= 4; ++p)
+        for (int t = 0; t <= v; ++t) CHECK(x.at(p, prev + t) == (t == ids[p - 2] ? 1.0f : 0.0f));
+}
+
+TEST_CASE("a batch of different lengths gives what each sequence gives alone") {
+    rt::Model m = toy::shiftModel(kVocab, 8);
+    rt::Runner runner(m);
+    std::mt19937 rng(3);
+    std::vector<std::vector<int32_t>> batch;
+    for (int i = 0; i < 20; ++i) {
+        std::vector<int32_t> ids(1 + rng() % 8);
+        for (auto& id : ids) id = static_cast<int32_t>(rng() % 3);
+        batch.push_back(ids);
+    }
+    auto together = runner.run(batch);
+    REQUIRE(together.size() == batch.size());
+    for (size_t s = 0; s < batch.size(); ++s) {
+        auto alone = runner.run({batch[s]});
+        for (size_t o = 0; o < m.outputs.size(); ++o) {
+            CHECK(together[s][o].ids == alone[0][o].ids);
+            CHECK(together[s][o].values == alone[0][o].values);
+        }
+    }
+}
+
+TEST_CASE("a model read back from ONNX runs like the original") {
+    testing::ScratchDir dir;
+    rt::Model m = toy::shiftModel(kVocab, 5);
+    writeOnnx(m, dir.file("shift.onnx"));
+    rt::Model back = rt::loadModel(dir.file("shift.onnx"));
+    CHECK(runOne(back, split("abcca")) == runOne(m, split("abcca")));
+}
+
+TEST_CASE("input errors name the problem") {
+    rt::Model m = toy::shiftModel(kVocab, 4);
+    CHECK_THROWS_WITH_AS(rt::encodeTokens(m, split("abxa")),
+                         "unknown token 'x' at position 2; the vocabulary is: a, b, c",
+                         rt::InputError);
+    CHECK_THROWS_WITH_AS(rt::encodeTokens(m, split("abcab")),
+                         "input has 5 tokens, more than the model's maximum length 4",
+                         rt::InputError);
+    CHECK_THROWS_WITH_AS(rt::encodeTokens(m, {}), doctest::Contains("empty input"), rt::InputError);
+
+    rt::Runner runner(m);
+    CHECK_THROWS_WITH_AS(runner.run({{0, 1}, {0, 3}}),
+                         doctest::Contains("sequence 1: token id 3 at position 1"), rt::InputError);
+    CHECK_THROWS_WITH_AS(runner.run({{0}, {}}), doctest::Contains("sequence 1: empty"),
+                         rt::InputError);
+    CHECK_THROWS_AS(runner.run({{0, 0, 0, 0, 0}}), rt::InputError);
+}
+
+TEST_CASE("numerical decoding: nearest entry within tolerance, else an error") {
+    rt::Output out;
+    out.name = "n";
+    out.kind = rt::OutputKind::Numerical;
+    out.table = {"zero", "one", "two"};
+    out.numbers = {0.0, 1.0, 2.0};
+    out.tolerance = 0.1;
+    rt::OutputValues v;
+    v.values = {0.05, 1.0, 1.95, -0.1};
+    CHECK(rt::decode(out, v) == std::vector<std::string>{"zero", "one", "two", "zero"});
+
+    v.values = {1.0, 1.5};
+    CHECK_THROWS_WITH_AS(rt::decode(out, v),
+                         "output 'n' at position 1: value 1.5 is not within 0.1 of any table "
+                         "value",
+                         rt::DecodeError);
+    v.values = {std::nan("")};
+    CHECK_THROWS_AS(rt::decode(out, v), rt::DecodeError);
+
+    // A tie goes to the earlier entry, as the onnxruntime cross-check decodes it.
+    out.tolerance = 0.5;
+    v.values = {0.5};
+    CHECK(rt::decode(out, v) == std::vector<std::string>{"zero"});
+}
+
+TEST_CASE("categorical decoding rejects an id outside the table") {
+    rt::Output out;
+    out.name = "c";
+    out.table = {"x", "y"};
+    rt::OutputValues v;
+    v.ids = {1, 0, 2};
+    CHECK_THROWS_WITH_AS(rt::decode(out, v), doctest::Contains("position 2: id 2"),
+                         rt::DecodeError);
+}
