@@ -88,6 +88,18 @@ Timing timeNative(const rt::Model& m, const std::vector<std::vector<std::string>
     return t;
 }
 
+// 812, 9.5k, 559k, 12.3M: short enough for a table column.
+std::string countText(int64_t n) {
+    char buf[32];
+    if (n < 1000)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+    else if (n < 1'000'000)
+        std::snprintf(buf, sizeof buf, n < 10'000 ? "%.1fk" : "%.0fk", n / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.1fM", n / 1e6);
+    return buf;
+}
+
 Timing timeOrt(const Options& opt, const std::string& model, const std::string& inputsPath) {
     std::string script = std::string(RASPC_SOURCE_DIR) + "/bench/ort_bench.mjs";
     std::string command = "\"" + opt.node + "\" \"" + script + "\" \"" + model + "\" \"" +
@@ -147,8 +159,8 @@ int main(int argc, char** argv) {
             Timing native = timeNative(m, inputs, opt.reps);
             Timing ort = timeOrt(opt, path, inputsPath);
             std::string shape = std::to_string(opt.batch) + " x " + std::to_string(length);
-            std::string params = std::to_string(m.parameterCount() / 1000) + "k (" +
-                                 std::to_string(m.nonZeroParameterCount() / 1000) + "k)";
+            std::string params =
+                countText(m.parameterCount()) + " (" + countText(m.nonZeroParameterCount()) + ")";
             std::printf("%-24s %11s %12s %14.0f %14.0f %10.2f\n",
                         std::filesystem::path(path).stem().string().c_str(), shape.c_str(),
                         params.c_str(), native.tokensPerSecond, ort.tokensPerSecond,

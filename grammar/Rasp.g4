@@ -103,5 +103,7 @@ FLOAT   : [0-9]+ '.' [0-9]+;
 INT     : [0-9]+;
 // No escapes, as in the REPL: a string runs to the next double quote on the same line.
 STRING  : '"' ~["\r\n]* '"';
+// Reported by the parser wrapper, which then treats it as a string to avoid follow-on errors.
+UNTERMINATED_STRING : '"' ~["\r\n]*;
 COMMENT : '#' ~[\r\n]* -> skip;
 WS      : [ \t\r\n\f]+ -> skip;

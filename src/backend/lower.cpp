@@ -399,8 +399,11 @@ Repr Lowering::lowerMap(NodeId id) {
             } catch (const std::domain_error&) {
                 continue;
             }
-            if (numericalOut) addTo(r.cols[0], in, y.toDouble());
-            else addTo(r.cols[column.at(y)], in);
+            if (numericalOut) {
+                addTo(r.cols[0], in, y.toDouble());
+            } else if (auto it = column.find(y); it != column.end()) {
+                addTo(r.cols[it->second], in);
+            }
         }
         return r;
     }
@@ -418,17 +421,56 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         if (ops[i]->isConstant) continue;
         (ops[i]->numerical ? nums : cats).push_back(i);
     }
-    if (nums.size() > 1) {
-        // FIXME: two numerical operands need a product space; convert all but one to
-        // categorical first. Rejected for now rather than approximated.
-        fail(n, "'" + describe(n) + "' combines two numerical s-ops non-linearly; raspc cannot "
-                "compile that yet (make one of them categorical(...))");
+    // Numerical operands are read through one number z = sum of lambda_i x_i, with the lambdas
+    // spreading the operands apart so that every combination of their values has its own z
+    // (the last operand varies slowest). A function of them is then a function of z alone.
+    struct Point {
+        double z;
+        std::vector<Value> xs;  // one value per numerical operand
+    };
+    std::vector<Point> points = {{0.0, {}}};
+    Form z;
+    double span = 0.0, gap = std::numeric_limits<double>::infinity();
+    for (size_t k : nums) {
+        const ValueSet& set = ops[k]->set;
+        if (!set.bounded || set.values.empty()) {
+            fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible "
+                    "values to tabulate");
+        }
+        double ownGap = std::numeric_limits<double>::infinity();
+        for (size_t i = 0; i + 1 < set.values.size(); ++i) {
+            ownGap = std::min(ownGap, set.values[i + 1].toDouble() - set.values[i].toDouble());
+        }
+        double lambda = 1.0;
+        if (!points.front().xs.empty() && std::isfinite(ownGap)) lambda = (span + gap) / ownGap;
+        if (!std::isfinite(ownGap)) ownGap = gap;
+        addTo(z, ops[k]->cols[0], lambda);
+        std::vector<Point> next;
+        for (const Point& p : points) {
+            for (const Value& v : set.values) {
+                Point q = p;
+                q.z += lambda * v.toDouble();
+                q.xs.push_back(v);
+                next.push_back(std::move(q));
+            }
+            if (next.size() > kMaxTableRows) {
+                fail(n, "'" + describe(n) + "' needs a lookup table of more than " +
+                            std::to_string(kMaxTableRows) + " rows");
+            }
+        }
+        points = std::move(next);
+        span = span + lambda * (set.hi - set.lo);
+        gap = std::min(gap, lambda * ownGap);
     }
-    const Repr* num = nums.empty() ? nullptr : ops[nums[0]];
-    if (num && !num->set.bounded) {
-        fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible values "
-                "to tabulate");
+    std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.z < b.z; });
+    double zMax = 0.0;
+    for (const Point& p : points) zMax = std::max(zMax, std::abs(p.z));
+    // float32 keeps about 7 digits: neighbouring z must stay apart after rounding.
+    if (!nums.empty() && points.size() > 1 && std::isfinite(gap) && gap < zMax * 1e-5) {
+        fail(n, "'" + describe(n) + "' reads numerical values too close together to tell apart "
+                "in float32");
     }
+    const bool numericalIn = !nums.empty();
 
     Repr out;
     out.numerical = numericalOut;
@@ -446,15 +488,18 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             out.cols.push_back({{d, 1.0}});
         }
     }
+    // Combinations whose result lies outside the inferred set never occur together (value
+    // sets are per position: length 2 never meets index 5), so they write nothing.
     auto encode = [&](const std::optional<Value>& y) -> Form {
         if (!y) return {};
         if (numericalOut) return {{out.cols[0][0].dim, y->toDouble()}};
-        return {{dimOf.at(*y), 1.0}};
+        auto it = dimOf.find(*y);
+        if (it == dimOf.end()) return {};
+        return {{it->second, 1.0}};
     };
 
-    size_t rows = 1;
+    size_t rows = points.size();
     for (size_t c : cats) rows *= ops[c]->values.size();
-    if (num) rows *= num->set.values.size();
     if (rows > kMaxTableRows) {
         fail(n, "'" + describe(n) + "' needs a lookup table of " + std::to_string(rows) +
                     " rows; raspc allows " + std::to_string(kMaxTableRows));
@@ -475,8 +520,8 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         }
     };
 
-    // The range of the numerical operand bounds how hard a closed gate must push.
-    double xMax = num ? std::max(std::abs(num->set.lo), std::abs(num->set.hi)) : 0.0;
+    // The range of z bounds how hard a closed gate must push.
+    const double xMax = zMax;
 
     std::vector<size_t> idx(cats.size(), 0);
     while (true) {
@@ -488,29 +533,29 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             addTo(gate, ops[cats[j]]->cols[idx[j]]);
         }
 
-        if (!num) {
+        auto callAt = [&](const Point& p) {
+            for (size_t k = 0; k < nums.size(); ++k) args[nums[k]] = p.xs[k];
+            return call();
+        };
+        if (!numericalIn) {
             block.units.push_back({gate, encode(call())});
         } else {
-            const std::vector<Value>& xs = num->set.values;
-            Form x = num->cols[0];
-            args[nums[0]] = xs.front();
-            std::optional<Value> prev = call();
+            std::optional<Value> prev = callAt(points.front());
             block.units.push_back({gate, encode(prev)});
-            for (size_t i = 1; i < xs.size(); ++i) {
-                args[nums[0]] = xs[i];
-                std::optional<Value> cur = call();
+            for (size_t i = 1; i < points.size(); ++i) {
+                std::optional<Value> cur = callAt(points[i]);
                 if (!cur) continue;
                 if (prev && *cur == *prev && cur->isNumber() == prev->isNumber()) continue;
-                // A ramp from 0 to 1 between the previous value and this one, leaving a
+                // A ramp from 0 to 1 between the previous point and this one, leaving a
                 // quarter of the gap on each side for float32 error.
-                double lo = xs[i - 1].toDouble(), hi = xs[i].toDouble();
+                double lo = points[i - 1].z, hi = points[i].z;
                 double a = lo + (hi - lo) / 4, b = hi - (hi - lo) / 4;
                 double slope = 1.0 / (b - a);
                 double closed = cats.empty() ? 0.0 : slope * (xMax + std::abs(a)) + 2.0;
                 Form delta = encode(cur);
                 addTo(delta, encode(prev), -1.0);
                 for (auto [edge, sign] : {std::pair{a, 1.0}, std::pair{b, -1.0}}) {
-                    Form in = scaled(x, slope);
+                    Form in = scaled(z, slope);
                     in.push_back({kOne, -slope * edge - closed});
                     addTo(in, gate, closed);
                     block.units.push_back({in, scaled(delta, sign)});

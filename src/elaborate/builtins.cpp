@@ -13,7 +13,9 @@ namespace {
 /// is a mistake rather than a program.
 constexpr int64_t kMaxRangeLength = 1'000'000;
 
-const SourceLoc& argLoc(const BuiltinCall& call, size_t i) { return call.argExprs[i]->loc; }
+const SourceLoc& argLoc(const BuiltinCall& call, size_t i) {
+    return call.argExprs[i]->loc;
+}
 
 NodeId selectorArg(const BuiltinCall& call, size_t i, const std::string& fnName) {
     const CtValue& v = call.args[i];
@@ -70,8 +72,9 @@ CtValue aggregate(BuiltinCall& call) {
             }
         }
         if (!found) {
-            fail(argLoc(call, 3), "the reduction of aggregate must be one of \"mean\", \"sum\", "
-                                  "\"max\", \"min\", \"latest\", \"earliest\"");
+            fail(argLoc(call, 3),
+                 "the reduction of aggregate must be one of \"mean\", \"sum\", "
+                 "\"max\", \"min\", \"latest\", \"earliest\"");
         }
     }
     return SopRef{call.graph.aggregate(selector, values, fallback, reduction, call.expr.loc)};
@@ -91,8 +94,8 @@ Builtin elementwiseBuiltin(std::string name, Value (*fn)(const Value&)) {
                                 name + " expects an s-op or an atom, not " + describe(x));
                        }
                        return call.graph.elementwise(
-                           {x}, [fn](std::span<const Value> a) { return fn(a[0]); },
-                           call.expr.text, call.expr.loc);
+                           {x}, [fn](std::span<const Value> a) { return fn(a[0]); }, call.expr.text,
+                           call.expr.loc);
                    }};
 }
 

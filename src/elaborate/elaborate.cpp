@@ -10,8 +10,7 @@ Graph loadProgram(const std::string& path, const LoadOptions& opts) {
     return elab::Elaborator(opts).run(parseFile(path));
 }
 
-Graph loadProgramText(std::string_view text, const std::string& fileName,
-                      const LoadOptions& opts) {
+Graph loadProgramText(std::string_view text, const std::string& fileName, const LoadOptions& opts) {
     return elab::Elaborator(opts).run(parseString(text, fileName));
 }
 

@@ -24,7 +24,6 @@ Graph loadProgram(const std::string& path, const LoadOptions& opts);
 
 /// Like loadProgram, for program text that diagnostics call `fileName`; `load` statements look
 /// beside `fileName` first.
-Graph loadProgramText(std::string_view text, const std::string& fileName,
-                      const LoadOptions& opts);
+Graph loadProgramText(std::string_view text, const std::string& fileName, const LoadOptions& opts);
 
 }  // namespace raspc

@@ -19,10 +19,14 @@ constexpr const char* kPreludeName = "rasplib";
 
 const char* tokenTypeName(TokenType t) {
     switch (t) {
-    case TokenType::String: return "strings";
-    case TokenType::Int: return "ints";
-    case TokenType::Float: return "floats";
-    case TokenType::Bool: return "bools";
+        case TokenType::String:
+            return "strings";
+        case TokenType::Int:
+            return "ints";
+        case TokenType::Float:
+            return "floats";
+        case TokenType::Bool:
+            return "bools";
     }
     return "?";
 }
@@ -101,10 +105,10 @@ void Elaborator::assign(const ast::Assign& a, const SourceLoc& loc, Frame& frame
     if (values.size() == 1 && a.targets.size() > 1) {
         const List* l = values.front().list();
         if (l == nullptr || l->items.size() != a.targets.size()) {
-            fail(loc, "cannot assign " + describe(values.front()) +
-                          (l != nullptr ? " of " + std::to_string(l->items.size()) + " elements"
-                                        : "") +
-                          " to " + std::to_string(a.targets.size()) + " names");
+            fail(loc,
+                 "cannot assign " + describe(values.front()) +
+                     (l != nullptr ? " of " + std::to_string(l->items.size()) + " elements" : "") +
+                     " to " + std::to_string(a.targets.size()) + " names");
         }
         values = l->items;
     } else if (values.size() > 1 && a.targets.size() == 1) {
@@ -120,8 +124,7 @@ void Elaborator::assign(const ast::Assign& a, const SourceLoc& loc, Frame& frame
     }
 }
 
-void Elaborator::bindResult(Frame& frame, const ast::Ident& target, CtValue value,
-                            bool nameNodes) {
+void Elaborator::bindResult(Frame& frame, const ast::Ident& target, CtValue value, bool nameNodes) {
     // A node is named after the last assignment that binds it (function locals included:
     // they make IR dumps readable); `out` never renames a node.
     if (nameNodes && (value.isSop() || value.isSelector())) {
@@ -163,8 +166,7 @@ std::string Elaborator::findFile(const std::string& name,
         fail(loc, "cannot find the standard library '" + fileName +
                       "' on the library path (pass its directory, or turn the prelude off)");
     }
-    fail(loc, "cannot find '" + fileName + "' beside " + *besideFile +
-                  " or on the library path");
+    fail(loc, "cannot find '" + fileName + "' beside " + *besideFile + " or on the library path");
 }
 
 std::shared_ptr<Env> Elaborator::loadFile(const std::string& path, const SourceLoc& loc) {
@@ -287,7 +289,7 @@ void Elaborator::finish() {
         allBools &= v.isBool();
     }
     if (strings && numbers) fail(*vocabLoc_, "the vocab mixes strings and numbers");
-    TokenType implied = strings ? TokenType::String
+    TokenType implied = strings    ? TokenType::String
                         : allBools ? TokenType::Bool
                         : floats   ? TokenType::Float
                                    : TokenType::Int;

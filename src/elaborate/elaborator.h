@@ -74,7 +74,7 @@ private:
     std::shared_ptr<Env> builtins_;
     std::vector<std::unique_ptr<ast::Program>> programs_;  // closures point into these
     std::map<std::string, std::shared_ptr<Env>> loaded_;   // by canonical path
-    std::vector<std::string> loading_;                      // the chain of loads in progress
+    std::vector<std::string> loading_;                     // the chain of loads in progress
     int callDepth_ = 0;
 
     std::optional<std::pair<std::string, SourceLoc>> tokenChoice_;  // e.g. "tokens_int"

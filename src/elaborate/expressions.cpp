@@ -16,20 +16,34 @@ using AtomOp = Value (*)(const Value&, const Value&);
 
 AtomOp atomOp(ast::BinaryOp op) {
     switch (op) {
-    case ast::BinaryOp::Add: return pyAdd;
-    case ast::BinaryOp::Sub: return pySub;
-    case ast::BinaryOp::Mul: return pyMul;
-    case ast::BinaryOp::Div: return pyDiv;
-    case ast::BinaryOp::Mod: return pyMod;
-    case ast::BinaryOp::Pow: return pyPow;
-    case ast::BinaryOp::Eq: return pyEq;
-    case ast::BinaryOp::Ne: return pyNe;
-    case ast::BinaryOp::Lt: return pyLt;
-    case ast::BinaryOp::Le: return pyLe;
-    case ast::BinaryOp::Gt: return pyGt;
-    case ast::BinaryOp::Ge: return pyGe;
-    case ast::BinaryOp::And: return pyAnd;
-    case ast::BinaryOp::Or: return pyOr;
+        case ast::BinaryOp::Add:
+            return pyAdd;
+        case ast::BinaryOp::Sub:
+            return pySub;
+        case ast::BinaryOp::Mul:
+            return pyMul;
+        case ast::BinaryOp::Div:
+            return pyDiv;
+        case ast::BinaryOp::Mod:
+            return pyMod;
+        case ast::BinaryOp::Pow:
+            return pyPow;
+        case ast::BinaryOp::Eq:
+            return pyEq;
+        case ast::BinaryOp::Ne:
+            return pyNe;
+        case ast::BinaryOp::Lt:
+            return pyLt;
+        case ast::BinaryOp::Le:
+            return pyLe;
+        case ast::BinaryOp::Gt:
+            return pyGt;
+        case ast::BinaryOp::Ge:
+            return pyGe;
+        case ast::BinaryOp::And:
+            return pyAnd;
+        case ast::BinaryOp::Or:
+            return pyOr;
     }
     throw InternalError("atomOp: unknown operator");
 }
@@ -40,17 +54,26 @@ GraphBuilder::AtomFn binaryFn(AtomOp op) {
 
 Cmp selectCmp(ast::BinaryOp op) {
     switch (op) {
-    case ast::BinaryOp::Eq: return Cmp::Eq;
-    case ast::BinaryOp::Ne: return Cmp::Ne;
-    case ast::BinaryOp::Lt: return Cmp::Lt;
-    case ast::BinaryOp::Le: return Cmp::Le;
-    case ast::BinaryOp::Gt: return Cmp::Gt;
-    case ast::BinaryOp::Ge: return Cmp::Ge;
-    default: throw InternalError("selectCmp: not a comparison");
+        case ast::BinaryOp::Eq:
+            return Cmp::Eq;
+        case ast::BinaryOp::Ne:
+            return Cmp::Ne;
+        case ast::BinaryOp::Lt:
+            return Cmp::Lt;
+        case ast::BinaryOp::Le:
+            return Cmp::Le;
+        case ast::BinaryOp::Gt:
+            return Cmp::Gt;
+        case ast::BinaryOp::Ge:
+            return Cmp::Ge;
+        default:
+            throw InternalError("selectCmp: not a comparison");
     }
 }
 
-bool isAtomOrSop(const CtValue& v) { return v.isAtom() || v.isSop(); }
+bool isAtomOrSop(const CtValue& v) {
+    return v.isAtom() || v.isSop();
+}
 
 /// The atoms of a list or of a dict's values, for lookups compiled into a map; `what` names
 /// the container in the error when an element is not an atom.
@@ -59,8 +82,8 @@ std::vector<Value> atomsOf(const std::vector<const CtValue*>& items, const Sourc
     std::vector<Value> out;
     for (const CtValue* v : items) {
         if (!v->isAtom()) {
-            fail(loc, what + " may hold only atoms to be used with an s-op, but holds " +
-                          describe(*v));
+            fail(loc,
+                 what + " may hold only atoms to be used with an s-op, but holds " + describe(*v));
         }
         out.push_back(v->atom());
     }
@@ -128,8 +151,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
         size_t diagonal = row[0];
         row[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            size_t next = std::min({row[j] + 1, row[j - 1] + 1,
-                                    diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            size_t next =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = row[j];
             row[j] = next;
         }
@@ -179,8 +202,8 @@ CtValue Elaborator::evalUnary(const ast::Expr& e, const ast::Unary& u, Frame& fr
             {x}, [](std::span<const Value> a) { return pyNot(a[0]); }, e.text, e.loc);
     }
     if (!isAtomOrSop(x)) {
-        fail(e.loc, std::string("cannot apply unary '") + ast::spelling(u.op) + "' to " +
-                        describe(x));
+        fail(e.loc,
+             std::string("cannot apply unary '") + ast::spelling(u.op) + "' to " + describe(x));
     }
     Value (*fn)(const Value&) = u.op == ast::UnaryOp::Neg ? pyNeg : pyPos;
     return graph_.elementwise(
@@ -224,8 +247,8 @@ CtValue Elaborator::evalLogic(const ast::Expr& e, const ast::Binary& b, const Ct
     }
     if (lhs.isSop() || rhs.isSop()) {
         if (!isAtomOrSop(lhs) || !isAtomOrSop(rhs)) {
-            fail(b.opLoc, std::string("cannot apply '") + op + "' to " + describe(lhs) +
-                              " and " + describe(rhs));
+            fail(b.opLoc, std::string("cannot apply '") + op + "' to " + describe(lhs) + " and " +
+                              describe(rhs));
         }
         return graph_.elementwise({lhs, rhs}, binaryFn(atomOp(b.op)), e.text, b.opLoc);
     }
@@ -236,8 +259,7 @@ CtValue Elaborator::evalLogic(const ast::Expr& e, const ast::Binary& b, const Ct
     return left ? lhs : rhs;
 }
 
-CtValue Elaborator::evalConditional(const ast::Expr& e, const ast::Conditional& c,
-                                    Frame& frame) {
+CtValue Elaborator::evalConditional(const ast::Expr& e, const ast::Conditional& c, Frame& frame) {
     CtValue cond = eval(*c.cond, frame);
     if (cond.isSelector()) fail(c.cond->loc, "a selector cannot be a condition");
     if (!cond.isSop()) {
@@ -248,13 +270,15 @@ CtValue Elaborator::evalConditional(const ast::Expr& e, const ast::Conditional& 
     CtValue no = eval(*c.elseExpr, frame);
     for (const auto& [v, x] : {std::pair{&yes, &c.thenExpr}, std::pair{&no, &c.elseExpr}}) {
         if (!isAtomOrSop(*v)) {
-            fail((*x)->loc, "with an s-op as condition, both branches must be s-ops or atoms, "
-                            "not " + describe(*v));
+            fail((*x)->loc,
+                 "with an s-op as condition, both branches must be s-ops or atoms, "
+                 "not " +
+                     describe(*v));
         }
     }
     return graph_.elementwise(
-        {cond, yes, no},
-        [](std::span<const Value> a) { return a[0].truthy() ? a[1] : a[2]; }, e.text, e.loc);
+        {cond, yes, no}, [](std::span<const Value> a) { return a[0].truthy() ? a[1] : a[2]; },
+        e.text, e.loc);
 }
 
 CtValue Elaborator::evalIn(const ast::Expr& e, const ast::In& in, Frame& frame) {
@@ -272,8 +296,8 @@ CtValue Elaborator::evalIn(const ast::Expr& e, const ast::In& in, Frame& frame) 
         } else if (dict != nullptr) {
             for (const auto& entry : dict->entries) atoms.push_back(entry.first);
         } else {
-            fail(in.container->loc, "'s-op in X' needs X to be a list or a dict, not " +
-                                        describe(container));
+            fail(in.container->loc,
+                 "'s-op in X' needs X to be a list or a dict, not " + describe(container));
         }
         return graph_.elementwise(
             {x},
@@ -289,9 +313,8 @@ CtValue Elaborator::evalIn(const ast::Expr& e, const ast::In& in, Frame& frame) 
     }
     const Value& atom = x.atom();
     if (list != nullptr) {
-        return Value(std::any_of(list->items.begin(), list->items.end(), [&](const CtValue& v) {
-            return v.isAtom() && v.atom() == atom;
-        }));
+        return Value(std::any_of(list->items.begin(), list->items.end(),
+                                 [&](const CtValue& v) { return v.isAtom() && v.atom() == atom; }));
     }
     if (dict != nullptr) return Value(dict->find(atom) != nullptr);
     if (container.isAtom() && container.atom().isString() && atom.isString()) {
@@ -304,14 +327,13 @@ CtValue Elaborator::evalIn(const ast::Expr& e, const ast::In& in, Frame& frame) 
         NodeId one = graph_.constant(Value(1), loc);
         NodeId all = graph_.select(one, one, Cmp::Eq, loc);
         CtValue hits = graph_.elementwise(
-            {container, x},
-            [](std::span<const Value> a) { return pyIndicator(pyEq(a[0], a[1])); }, e.text, loc);
+            {container, x}, [](std::span<const Value> a) { return pyIndicator(pyEq(a[0], a[1])); },
+            e.text, loc);
         NodeId share = graph_.aggregate(all, hits.sop(), Value(0), Reduction::Mean, loc);
         return graph_.elementwise({SopRef{share}, Value(0)}, binaryFn(pyGt), e.text, loc);
     }
-    fail(in.container->loc,
-         "'atom in X' needs X to be a list, a dict, a string or an s-op, not " +
-             describe(container));
+    fail(in.container->loc, "'atom in X' needs X to be a list, a dict, a string or an s-op, not " +
+                                describe(container));
 }
 
 CtValue Elaborator::evalIndex(const ast::Expr& e, const ast::Index& ix, Frame& frame) {
@@ -363,7 +385,8 @@ CtValue Elaborator::evalIndex(const ast::Expr& e, const ast::Index& ix, Frame& f
     if (const Dict* d = base.dict()) {
         if (index.isAtom()) {
             const CtValue* v = d->find(index.atom());
-            if (v == nullptr) fail(indexLoc, "key " + toDisplay(index.atom()) + " is not in the dict");
+            if (v == nullptr)
+                fail(indexLoc, "key " + toDisplay(index.atom()) + " is not in the dict");
             return *v;
         }
         if (index.isSop()) {
@@ -371,7 +394,8 @@ CtValue Elaborator::evalIndex(const ast::Expr& e, const ast::Index& ix, Frame& f
             for (const auto& entry : d->entries) values.push_back(&entry.second);
             std::vector<Value> atoms = atomsOf(values, ix.base->loc, "the dict");
             std::vector<std::pair<Value, Value>> table;
-            for (size_t i = 0; i < atoms.size(); ++i) table.emplace_back(d->entries[i].first, atoms[i]);
+            for (size_t i = 0; i < atoms.size(); ++i)
+                table.emplace_back(d->entries[i].first, atoms[i]);
             return graph_.elementwise(
                 {index},
                 [table](std::span<const Value> a) {
@@ -388,16 +412,17 @@ CtValue Elaborator::evalIndex(const ast::Expr& e, const ast::Index& ix, Frame& f
     if (base.isSop()) {
         // The REPL's s[i]: every position reads position i (counted from the end when
         // negative), through a select on indices.
-        if (!intIndex) fail(indexLoc, "an s-op can only be indexed by an int, not " + describe(index));
+        if (!intIndex)
+            fail(indexLoc, "an s-op can only be indexed by an int, not " + describe(index));
         int64_t i = index.atom().isBool() ? index.atom().asBool() : index.atom().asInt();
         NodeId indices = graph_.primitive(OpKind::Indices);
         NodeId target;
         if (i >= 0) {
             target = graph_.constant(Value(i), e.loc);
         } else {
-            CtValue fromEnd = graph_.elementwise({SopRef{graph_.primitive(OpKind::Length)},
-                                                  Value(i)},
-                                                 binaryFn(pyAdd), e.text, e.loc);
+            CtValue fromEnd =
+                graph_.elementwise({SopRef{graph_.primitive(OpKind::Length)}, Value(i)},
+                                   binaryFn(pyAdd), e.text, e.loc);
             target = fromEnd.sop();
         }
         NodeId at = graph_.select(indices, target, Cmp::Eq, e.loc);
@@ -423,13 +448,12 @@ CtValue Elaborator::evalCall(const ast::Expr& e, const ast::Call& c, Frame& fram
         if (args.size() < builtin.minArgs || args.size() > builtin.maxArgs) {
             std::string expected =
                 builtin.minArgs == builtin.maxArgs ? std::to_string(builtin.minArgs)
-                : builtin.maxArgs == SIZE_MAX ? "at least " + std::to_string(builtin.minArgs)
-                                              : std::to_string(builtin.minArgs) + " to " +
-                                                    std::to_string(builtin.maxArgs);
+                : builtin.maxArgs == SIZE_MAX
+                    ? "at least " + std::to_string(builtin.minArgs)
+                    : std::to_string(builtin.minArgs) + " to " + std::to_string(builtin.maxArgs);
             fail(e.loc, builtin.name + " takes " + expected + " argument" +
-                            (expected == "1" ? "" : "s") + ", but " +
-                            std::to_string(args.size()) + (args.size() == 1 ? " was" : " were") +
-                            " given");
+                            (expected == "1" ? "" : "s") + ", but " + std::to_string(args.size()) +
+                            (args.size() == 1 ? " was" : " were") + " given");
         }
         BuiltinCall call{graph_, e, std::move(args), std::move(argExprs)};
         return builtin.fn(call);
@@ -494,19 +518,17 @@ std::vector<CtValue> Elaborator::iterate(const CtValue& v, const SourceLoc& loc)
                   ": loops run at compile time, over lists, dicts, strings and ranges");
 }
 
-void Elaborator::bindLoopVars(Env& env, const std::vector<ast::Ident>& vars,
-                              const CtValue& item) {
+void Elaborator::bindLoopVars(Env& env, const std::vector<ast::Ident>& vars, const CtValue& item) {
     if (vars.size() == 1) {
         env.bind(vars.front().name, item);
         return;
     }
     const List* l = item.list();
     if (l == nullptr || l->items.size() != vars.size()) {
-        fail(vars.front().loc, "cannot unpack " + describe(item) +
-                                   (l != nullptr ? " of " + std::to_string(l->items.size()) +
-                                                       " elements"
-                                                 : "") +
-                                   " into " + std::to_string(vars.size()) + " names");
+        fail(vars.front().loc,
+             "cannot unpack " + describe(item) +
+                 (l != nullptr ? " of " + std::to_string(l->items.size()) + " elements" : "") +
+                 " into " + std::to_string(vars.size()) + " names");
     }
     for (size_t i = 0; i < vars.size(); ++i) env.bind(vars[i].name, l->items[i]);
 }

@@ -79,7 +79,8 @@ CtValue GraphBuilder::elementwise(const std::vector<CtValue>& operands, AtomFn f
     graph_[id].fn = [args = std::move(args), f = std::move(f)](std::span<const Value> in) {
         std::vector<Value> atoms;
         atoms.reserve(args.size());
-        for (const Arg& a : args) atoms.push_back(a.slot >= 0 ? in[static_cast<size_t>(a.slot)] : a.atom);
+        for (const Arg& a : args)
+            atoms.push_back(a.slot >= 0 ? in[static_cast<size_t>(a.slot)] : a.atom);
         return f(atoms);
     };
     return SopRef{id};
@@ -95,8 +96,8 @@ NodeId GraphBuilder::selectorOp(OpKind kind, std::vector<NodeId> operands, const
     return add(kind, std::move(operands), loc);
 }
 
-NodeId GraphBuilder::aggregate(NodeId selector, NodeId values, Value fallback,
-                               Reduction reduction, const SourceLoc& loc) {
+NodeId GraphBuilder::aggregate(NodeId selector, NodeId values, Value fallback, Reduction reduction,
+                               const SourceLoc& loc) {
     NodeId id = add(OpKind::Aggregate, {selector, values}, loc);
     graph_[id].constant = std::move(fallback);
     graph_[id].reduction = reduction;

@@ -56,10 +56,14 @@ std::vector<std::string> Env::visibleNames() const {
 std::string describe(const CtValue& v) {
     if (v.isAtom()) {
         switch (atomType(v.atom())) {
-        case AtomType::Bool: return "a bool";
-        case AtomType::Int: return "an int";
-        case AtomType::Float: return "a float";
-        case AtomType::String: return "a string";
+            case AtomType::Bool:
+                return "a bool";
+            case AtomType::Int:
+                return "an int";
+            case AtomType::Float:
+                return "a float";
+            case AtomType::String:
+                return "a string";
         }
     }
     if (v.isSop() || std::holds_alternative<LazyPrimitive>(v.v)) return "an s-op";
@@ -87,6 +91,8 @@ std::vector<std::string> characters(const std::string& s) {
     return out;
 }
 
-void fail(const SourceLoc& loc, const std::string& message) { throw UserError(loc, message); }
+void fail(const SourceLoc& loc, const std::string& message) {
+    throw UserError(loc, message);
+}
 
 }  // namespace raspc::elab

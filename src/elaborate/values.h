@@ -48,8 +48,7 @@ struct CtValue {
 
     CtValue() = default;
     template <typename T>
-        requires(!std::is_same_v<std::decay_t<T>, CtValue>)
-    CtValue(T x) : v(std::move(x)) {}
+    requires(!std::is_same_v<std::decay_t<T>, CtValue>) CtValue(T x) : v(std::move(x)) {}
 
     bool isAtom() const { return std::holds_alternative<Value>(v); }
     bool isSop() const { return std::holds_alternative<SopRef>(v); }
@@ -87,7 +86,7 @@ class GraphBuilder;
 /// What a built-in function sees of its call.
 struct BuiltinCall {
     GraphBuilder& graph;
-    const ast::Expr& expr;                   // the whole call
+    const ast::Expr& expr;  // the whole call
     std::vector<CtValue> args;
     std::vector<const ast::Expr*> argExprs;  // for locating errors in one argument
 };

@@ -165,8 +165,7 @@ struct SetExample {
 
 struct Stmt {
     SourceLoc loc;
-    std::variant<ExprStmt, Assign, FuncDef, ForLoop, Load, Vocab, MaxLen, Causal, SetExample>
-        node;
+    std::variant<ExprStmt, Assign, FuncDef, ForLoop, Load, Vocab, MaxLen, Causal, SetExample> node;
 };
 
 /// One parsed file.

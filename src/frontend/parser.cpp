@@ -20,29 +20,46 @@ namespace raspc {
 
 const char* ast::spelling(BinaryOp op) {
     switch (op) {
-    case BinaryOp::Add: return "+";
-    case BinaryOp::Sub: return "-";
-    case BinaryOp::Mul: return "*";
-    case BinaryOp::Div: return "/";
-    case BinaryOp::Mod: return "%";
-    case BinaryOp::Pow: return "^";
-    case BinaryOp::Eq: return "==";
-    case BinaryOp::Ne: return "!=";
-    case BinaryOp::Lt: return "<";
-    case BinaryOp::Le: return "<=";
-    case BinaryOp::Gt: return ">";
-    case BinaryOp::Ge: return ">=";
-    case BinaryOp::And: return "and";
-    case BinaryOp::Or: return "or";
+        case BinaryOp::Add:
+            return "+";
+        case BinaryOp::Sub:
+            return "-";
+        case BinaryOp::Mul:
+            return "*";
+        case BinaryOp::Div:
+            return "/";
+        case BinaryOp::Mod:
+            return "%";
+        case BinaryOp::Pow:
+            return "^";
+        case BinaryOp::Eq:
+            return "==";
+        case BinaryOp::Ne:
+            return "!=";
+        case BinaryOp::Lt:
+            return "<";
+        case BinaryOp::Le:
+            return "<=";
+        case BinaryOp::Gt:
+            return ">";
+        case BinaryOp::Ge:
+            return ">=";
+        case BinaryOp::And:
+            return "and";
+        case BinaryOp::Or:
+            return "or";
     }
     return "?";
 }
 
 const char* ast::spelling(UnaryOp op) {
     switch (op) {
-    case UnaryOp::Not: return "not";
-    case UnaryOp::Neg: return "-";
-    case UnaryOp::Pos: return "+";
+        case UnaryOp::Not:
+            return "not";
+        case UnaryOp::Neg:
+            return "-";
+        case UnaryOp::Pos:
+            return "+";
     }
     return "?";
 }
@@ -52,7 +69,9 @@ namespace {
 using gen::RaspLexer;
 using gen::RaspParser;
 
-bool isContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool isContinuationByte(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 size_t codePointCount(std::string_view s) {
     size_t n = 0;
@@ -125,10 +144,15 @@ struct SyntaxErrors {
         diagnostics.push_back({std::move(loc), std::move(message)});
     }
 
-    /// Records a parser error unless a lexer error sits on the same line or in the gap between
-    /// the offending token and the token before it (`from` .. `loc`).
+    /// Records a parser error unless an error was already reported at the same spot, or a lexer
+    /// error sits on the same line or in the gap between the offending token and the token
+    /// before it (`from` .. `loc`).
     void addParserError(SourceLoc loc, std::string message, const SourceLoc& from) {
         auto key = [](const SourceLoc& l) { return std::pair(l.line, l.col); };
+        // One spot, one message: recovery often fails again right where it last failed.
+        for (const Diagnostic& d : diagnostics) {
+            if (key(d.loc) == key(loc) || key(d.loc) == key(from)) return;
+        }
         for (const SourceLoc& lexed : lexerErrors) {
             if (lexed.line == loc.line) return;
             if (key(from) <= key(lexed) && key(lexed) <= key(loc)) return;
@@ -146,9 +170,7 @@ public:
                      const std::string&, std::exception_ptr) override {
         std::string c = map_.charAt(line, charPos);
         std::string message;
-        if (c == "\"") {
-            message = "unterminated string: a string must end with '\"' on the same line";
-        } else if (c.size() == 1 && (static_cast<unsigned char>(c[0]) < 0x20 || c[0] == 0x7F)) {
+        if (c.size() == 1 && (static_cast<unsigned char>(c[0]) < 0x20 || c[0] == 0x7F)) {
             std::ostringstream hex;
             hex << "unexpected control character (code " << static_cast<int>(c[0]) << ")";
             message = hex.str();
@@ -186,9 +208,8 @@ std::string describeToken(const antlr4::Token* t) {
 }
 
 bool isSoftKeyword(ssize_t type) {
-    return type == RaspParser::VOCAB || type == RaspParser::MAX_LEN ||
-           type == RaspParser::CAUSAL || type == RaspParser::SET ||
-           type == RaspParser::EXAMPLE || type == RaspParser::LOAD;
+    return type == RaspParser::VOCAB || type == RaspParser::MAX_LEN || type == RaspParser::CAUSAL ||
+           type == RaspParser::SET || type == RaspParser::EXAMPLE || type == RaspParser::LOAD;
 }
 
 /// "an expression", "';'", "')' or ','", ...; empty when the set is too large to help.
@@ -210,11 +231,19 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set,
             continue;
         }
         switch (type) {
-        case RaspParser::ID: addItem("a name"); break;
-        case RaspParser::INT:
-        case RaspParser::FLOAT: addItem("a number"); break;
-        case RaspParser::STRING: addItem("a string"); break;
-        default: addItem(vocab.getLiteralName(static_cast<size_t>(type))); break;
+            case RaspParser::ID:
+                addItem("a name");
+                break;
+            case RaspParser::INT:
+            case RaspParser::FLOAT:
+                addItem("a number");
+                break;
+            case RaspParser::STRING:
+                addItem("a string");
+                break;
+            default:
+                addItem(vocab.getLiteralName(static_cast<size_t>(type)));
+                break;
         }
     }
     if (items.size() == 6 && set.contains(static_cast<size_t>(RaspParser::EQ)) &&
@@ -244,8 +273,7 @@ protected:
         reportUnexpected(p, e.getOffendingToken(), e.getExpectedTokens());
     }
 
-    void reportInputMismatch(antlr4::Parser* p,
-                             const antlr4::InputMismatchException& e) override {
+    void reportInputMismatch(antlr4::Parser* p, const antlr4::InputMismatchException& e) override {
         reportUnexpected(p, e.getOffendingToken(), e.getExpectedTokens());
     }
 
@@ -261,7 +289,7 @@ protected:
         antlr4::Token* current = p->getCurrentToken();
         antlr4::Token* previous = previousToken(p, current);
         antlr4::misc::IntervalSet expected = getExpectedTokens(p);
-        if (previous == nullptr) {
+        if (previous == nullptr || isBinaryOperator(p, current)) {
             reportUnexpected(p, current, expected);
             return;
         }
@@ -275,7 +303,22 @@ protected:
                message + " before " + describeToken(current));
     }
 
+    /// Never drops a ';' to make the statement before it fit: the parser would then read
+    /// the next statement as part of this one and report its errors there.
+    antlr4::Token* singleTokenDeletion(antlr4::Parser* p) override {
+        if (p->getCurrentToken()->getType() == RaspParser::SEMI) return nullptr;
+        return antlr4::DefaultErrorStrategy::singleTokenDeletion(p);
+    }
+
 private:
+    static bool isBinaryOperator(antlr4::Parser* p, const antlr4::Token* t) {
+        static const std::set<std::string> kOperators = {
+            "'+'", "'-'",  "'*'", "'/'",  "'%'",   "'^'",  "'=='", "'!='",
+            "'<'", "'<='", "'>'", "'>='", "'and'", "'or'", "'in'",
+        };
+        return kOperators.count(p->getVocabulary().getLiteralName(t->getType())) != 0;
+    }
+
     static antlr4::Token* previousToken(antlr4::Parser* p, antlr4::Token* t) {
         if (t == nullptr || t->getTokenIndex() == 0) return nullptr;
         return p->getTokenStream()->get(t->getTokenIndex() - 1);
@@ -284,6 +327,18 @@ private:
     void reportUnexpected(antlr4::Parser* p, antlr4::Token* offending,
                           const antlr4::misc::IntervalSet& expected) {
         antlr4::Token* previous = previousToken(p, offending);
+        // The parser stops at an operator when what follows cannot be its right operand
+        // (`x = 1 +;`): blame that operand, not the operator.
+        if (isBinaryOperator(p, offending)) {
+            antlr4::Token* next = p->getTokenStream()->get(offending->getTokenIndex() + 1);
+            SourceLoc loc =
+                next->getLine() > offending->getLine() || next->getType() == antlr4::Token::EOF
+                    ? map_.after(offending)
+                    : map_.at(next);
+            report(offending, next, loc,
+                   "expected an expression after " + describeToken(offending));
+            return;
+        }
         // A statement that ends where a new line starts something else almost always lacks
         // its ';': say so, after the statement, instead of complaining about the next line.
         if (previous != nullptr && expected.contains(static_cast<size_t>(RaspParser::SEMI)) &&
@@ -381,8 +436,8 @@ private:
         if (ctx->names() != nullptr) def.params = names(ctx->names());
 
         std::vector<RaspParser::StatementContext*> body = ctx->statement();
-        auto* ret = body.empty() ? nullptr
-                                 : dynamic_cast<RaspParser::ReturnStmtContext*>(body.back());
+        auto* ret =
+            body.empty() ? nullptr : dynamic_cast<RaspParser::ReturnStmtContext*>(body.back());
         if (ret == nullptr) {
             error(map_.at(ctx->getStop()),
                   "function '" + def.name.name + "' must end with a 'return' statement");
@@ -405,9 +460,7 @@ private:
         return ast::Ident{ctx->getText(), map_.at(ctx->getStart())};
     }
 
-    std::vector<ast::ExprPtr> exprs(RaspParser::ExprsContext* ctx) {
-        return exprList(ctx->expr());
-    }
+    std::vector<ast::ExprPtr> exprs(RaspParser::ExprsContext* ctx) { return exprList(ctx->expr()); }
 
     std::vector<ast::ExprPtr> exprList(const std::vector<RaspParser::ExprContext*>& list) {
         std::vector<ast::ExprPtr> out;
@@ -467,8 +520,7 @@ private:
             return ast::Call{std::move(callee), exprList(parts)};
         }
         if (auto* c = dynamic_cast<RaspParser::SelectExprContext*>(ctx)) {
-            return ast::Select{expr(c->expr(0)), expr(c->expr(1)),
-                               binaryOp(c->cmpOp()->getText())};
+            return ast::Select{expr(c->expr(0)), expr(c->expr(1)), binaryOp(c->cmpOp()->getText())};
         }
         if (auto* c = dynamic_cast<RaspParser::ListExprContext*>(ctx)) {
             return ast::ListLit{exprList(c->expr())};
@@ -502,10 +554,10 @@ private:
 
     static ast::BinaryOp binaryOp(const std::string& op) {
         static const std::pair<const char*, ast::BinaryOp> kOps[] = {
-            {"+", ast::BinaryOp::Add}, {"-", ast::BinaryOp::Sub},  {"*", ast::BinaryOp::Mul},
-            {"/", ast::BinaryOp::Div}, {"%", ast::BinaryOp::Mod},  {"^", ast::BinaryOp::Pow},
-            {"==", ast::BinaryOp::Eq}, {"!=", ast::BinaryOp::Ne},  {"<", ast::BinaryOp::Lt},
-            {"<=", ast::BinaryOp::Le}, {">", ast::BinaryOp::Gt},   {">=", ast::BinaryOp::Ge},
+            {"+", ast::BinaryOp::Add},   {"-", ast::BinaryOp::Sub}, {"*", ast::BinaryOp::Mul},
+            {"/", ast::BinaryOp::Div},   {"%", ast::BinaryOp::Mod}, {"^", ast::BinaryOp::Pow},
+            {"==", ast::BinaryOp::Eq},   {"!=", ast::BinaryOp::Ne}, {"<", ast::BinaryOp::Lt},
+            {"<=", ast::BinaryOp::Le},   {">", ast::BinaryOp::Gt},  {">=", ast::BinaryOp::Ge},
             {"and", ast::BinaryOp::And}, {"or", ast::BinaryOp::Or},
         };
         for (const auto& [text, value] : kOps) {
@@ -544,6 +596,14 @@ ast::Program parseString(std::string_view text, const std::string& fileName) {
     // Lex everything first, so that each line's lexer errors are known before the parser
     // reports the errors they cause.
     tokens.fill();
+    for (antlr4::Token* t : tokens.getTokens()) {
+        if (t->getType() != RaspParser::UNTERMINATED_STRING) continue;
+        SourceLoc loc = map.at(t);
+        errors.add(loc, "unterminated string: a string must end with '\"' on the same line");
+        errors.lexerErrors.push_back(loc);
+        // To the parser it is a string, so that the rest of the line parses as intended.
+        static_cast<antlr4::CommonToken*>(t)->setType(RaspParser::STRING);
+    }
     RaspParser parser(&tokens);
     ParserErrorListener parserListener(map, errors);
     parser.removeErrorListeners();

@@ -1,9 +1,14 @@
-// Value-set inference by exhaustive enumeration over operands' sets (treated as independent).
+// Value-set inference. Sets are kept per position: an s-op's values at position i are
+// enumerated from its operands' values at that same position, so s-ops built from `indices`
+// stay correlated with it. S-ops that depend on positions alone (indices, length, constants
+// and maps of them) are known exactly for every (length, position), which makes the key set
+// of a selector over them exact: a prefix mean at position i averages exactly i + 1 keys.
 #include "passes/value_sets.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -13,10 +18,12 @@ namespace {
 
 // Sets larger than this are not enumerated: the compiler cannot build tables for them anyway.
 constexpr size_t kMaxSetSize = 20000;
-// Largest operand product a sequence map may enumerate.
+// Largest operand product a sequence map may enumerate at one position.
 constexpr size_t kMaxProduct = 2'000'000;
 
-ValueSet fromSet(std::set<Value> s) {
+using Set = std::set<Value>;
+
+ValueSet fromSet(const Set& s) {
     ValueSet vs;
     vs.values.assign(s.begin(), s.end());
     vs.rangeKnown = vs.allNumbers() && !vs.values.empty();
@@ -34,43 +41,354 @@ ValueSet unbounded() {
     return vs;
 }
 
-ValueSet range(int lo, int hi) {
-    std::set<Value> s;
-    for (int i = lo; i <= hi; ++i) s.insert(Value(i));
-    return fromSet(std::move(s));
+/// Sums of one value from each of `parts` (exact key sets), or unbounded past the cap.
+std::optional<std::set<double>> sumsOf(const std::vector<const Set*>& parts) {
+    std::set<double> sums = {0.0};
+    for (const Set* p : parts) {
+        std::set<double> next;
+        for (double s : sums) {
+            for (const Value& v : *p) next.insert(s + v.toDouble());
+        }
+        if (next.size() > kMaxSetSize) return std::nullopt;
+        sums = std::move(next);
+    }
+    return sums;
 }
 
-// Applies fn to every combination of operand values; values it rejects are skipped (they
-// cannot occur on an input the interpreter accepts).
-ValueSet applyMap(const Node& n, const std::vector<const ValueSet*>& in) {
-    size_t product = 1;
-    for (const ValueSet* vs : in) {
-        if (!vs->bounded) return unbounded();
-        product *= std::max<size_t>(vs->values.size(), 1);
-        if (product > kMaxProduct) return unbounded();
-    }
-    std::set<Value> out;
-    std::vector<size_t> idx(in.size(), 0);
-    std::vector<Value> args(in.size());
-    for (size_t done = 0; done < product; ++done) {
-        bool empty = false;
-        for (size_t i = 0; i < in.size(); ++i) {
-            if (in[i]->values.empty()) empty = true;
-            else args[i] = in[i]->values[idx[i]];
+bool allNumbers(const Set& s) {
+    return std::all_of(s.begin(), s.end(), [](const Value& v) { return v.isNumber(); });
+}
+
+bool anyFloat(const Set& s) {
+    return std::any_of(s.begin(), s.end(), [](const Value& v) { return v.isFloat(); });
+}
+
+/// Per-position value sets for every node of a graph.
+class Inference {
+public:
+    Inference(const Graph& g, const Domain& d) : g_(g), d_(d), exact_(g.nodes.size()),
+                                                   sets_(g.nodes.size()), bounded_(g.nodes.size(), true) {}
+
+    std::vector<ValueSet> run();
+
+private:
+    using Table = std::vector<std::vector<Value>>;  // [n - 1][i], i < n
+
+    /// The keys a selector may pick for query i at length n: exactly these (`exact`), or any
+    /// subset of them.
+    struct Keys {
+        bool exact = false;
+        std::vector<int> keys;
+    };
+
+    void exactNode(NodeId id);
+    void positionSets(NodeId id);
+    void aggregateSets(NodeId id);
+    bool structured(NodeId sel) const;
+    bool selects(NodeId sel, int n, int q, int k) const;
+    Keys keysOf(NodeId sel, int n, int q) const;
+    Set reduce(const Node& n, const Keys& keys, int maxWidth);
+
+    const Graph& g_;
+    const Domain& d_;
+    std::vector<std::optional<Table>> exact_;
+    std::vector<std::vector<Set>> sets_;  // [node][i]
+    std::vector<bool> bounded_;
+};
+
+/// Tables for nodes that depend on positions alone.
+void Inference::exactNode(NodeId id) {
+    const Node& n = g_[id];
+    const int N = d_.maxLen;
+    auto build = [&](auto valueAt) {
+        Table t(static_cast<size_t>(N));
+        for (int len = 1; len <= N; ++len) {
+            for (int i = 0; i < len; ++i) t[static_cast<size_t>(len - 1)].push_back(valueAt(len, i));
         }
-        if (!empty) {
-            try {
-                out.insert(n.fn(args));
-            } catch (const std::domain_error&) {
+        exact_[static_cast<size_t>(id)] = std::move(t);
+    };
+    switch (n.kind) {
+    case OpKind::Indices: build([](int, int i) { return Value(i); }); break;
+    case OpKind::Length: build([](int len, int) { return Value(len); }); break;
+    case OpKind::Constant: build([&](int, int) { return n.constant; }); break;
+    case OpKind::Map:
+    case OpKind::SequenceMap: {
+        for (NodeId op : n.operands) {
+            if (!exact_[static_cast<size_t>(op)]) return;
+        }
+        try {
+            std::vector<Value> args(n.operands.size());
+            build([&](int len, int i) {
+                for (size_t k = 0; k < args.size(); ++k) {
+                    args[k] = (*exact_[static_cast<size_t>(n.operands[k])])[static_cast<size_t>(len - 1)][static_cast<size_t>(i)];
+                }
+                return n.fn(args);
+            });
+        } catch (const std::domain_error&) {
+            exact_[static_cast<size_t>(id)].reset();
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+bool Inference::structured(NodeId sel) const {
+    const Node& n = g_[sel];
+    if (n.kind == OpKind::Select) {
+        return exact_[static_cast<size_t>(n.operands[0])] && exact_[static_cast<size_t>(n.operands[1])];
+    }
+    for (NodeId op : n.operands) {
+        if (!structured(op)) return false;
+    }
+    return true;
+}
+
+bool Inference::selects(NodeId sel, int len, int q, int k) const {
+    const Node& n = g_[sel];
+    switch (n.kind) {
+    case OpKind::Select: {
+        const Table& keys = *exact_[static_cast<size_t>(n.operands[0])];
+        const Table& queries = *exact_[static_cast<size_t>(n.operands[1])];
+        try {
+            return compare(n.cmp, keys[static_cast<size_t>(len - 1)][static_cast<size_t>(k)],
+                           queries[static_cast<size_t>(len - 1)][static_cast<size_t>(q)]);
+        } catch (const std::domain_error&) {
+            return false;
+        }
+    }
+    case OpKind::SelectAnd: return selects(n.operands[0], len, q, k) && selects(n.operands[1], len, q, k);
+    case OpKind::SelectOr: return selects(n.operands[0], len, q, k) || selects(n.operands[1], len, q, k);
+    case OpKind::SelectNot: return !selects(n.operands[0], len, q, k);
+    default: throw InternalError("selects() on a non-selector");
+    }
+}
+
+Inference::Keys Inference::keysOf(NodeId sel, int len, int q) const {
+    Keys out;
+    if (structured(sel)) {
+        out.exact = true;
+        for (int k = 0; k < len; ++k) {
+            if (selects(sel, len, q, k)) out.keys.push_back(k);
+        }
+        return out;
+    }
+    const Node& n = g_[sel];
+    if (n.kind == OpKind::SelectAnd) {
+        // A conjunction picks among the keys of whichever side is known.
+        for (NodeId side : n.operands) {
+            if (structured(side)) {
+                Keys k = keysOf(side, len, q);
+                k.exact = false;
+                return k;
             }
-            if (out.size() > kMaxSetSize) return unbounded();
-        }
-        for (size_t i = 0; i < in.size(); ++i) {
-            if (++idx[i] < in[i]->values.size()) break;
-            idx[i] = 0;
         }
     }
-    return fromSet(std::move(out));
+    for (int k = 0; k < len; ++k) out.keys.push_back(k);
+    return out;
+}
+
+/// The values an aggregate may produce at one query whose keys are `keys`.
+Set Inference::reduce(const Node& n, const Keys& keys, int maxWidth) {
+    const auto& vals = sets_[static_cast<size_t>(n.operands[1])];
+    Set out;
+    bool canBeEmpty = keys.keys.empty() || !keys.exact;
+    if (canBeEmpty) out.insert(n.constant);
+    if (keys.keys.empty()) return out;
+
+    Set pool;
+    for (int k : keys.keys) pool.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
+    bool numbers = allNumbers(pool);
+    bool moves = !numbers || n.encoding == Encoding::Categorical;
+
+    switch (n.reduction) {
+    case Reduction::Max:
+    case Reduction::Min:
+        out.insert(pool.begin(), pool.end());
+        return out;
+    case Reduction::Latest:
+    case Reduction::Earliest:
+        if (keys.exact) {
+            int k = n.reduction == Reduction::Latest ? keys.keys.back() : keys.keys.front();
+            out.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
+        } else {
+            out.insert(pool.begin(), pool.end());
+        }
+        return out;
+    case Reduction::Mean:
+        if (moves) {
+            out.insert(pool.begin(), pool.end());
+            return out;
+        }
+        break;
+    case Reduction::Sum:
+        if (!numbers) throw std::domain_error("sum of non-numbers");
+        break;
+    }
+
+    // Mean or sum of numbers. One key keeps its atom; several make a float mean.
+    out.insert(pool.begin(), pool.end());
+    bool ints = !anyFloat(pool);
+    auto insertNumber = [&](double x, bool asInt) {
+        out.insert(asInt ? Value(static_cast<int64_t>(std::llround(x))) : Value(x));
+        if (out.size() > kMaxSetSize) throw std::length_error("value set too large");
+    };
+    if (keys.exact) {
+        std::vector<const Set*> parts;
+        for (int k : keys.keys) parts.push_back(&vals[static_cast<size_t>(k)]);
+        auto sums = sumsOf(parts);
+        if (!sums) throw std::length_error("value set too large");
+        double w = static_cast<double>(keys.keys.size());
+        for (double s : *sums) {
+            if (n.reduction == Reduction::Sum) insertNumber(s, ints);
+            else if (keys.keys.size() > 1) insertNumber(s / w, false);
+        }
+        return out;
+    }
+    ValueSet all = n.reduction == Reduction::Sum
+                       ? sumValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize)
+                       : meanValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize);
+    if (!all.bounded) throw std::length_error("value set too large");
+    out.insert(all.values.begin(), all.values.end());
+    if (n.reduction == Reduction::Sum) out.insert(Value(0));
+    return out;
+}
+
+void Inference::aggregateSets(NodeId id) {
+    const Node& n = g_[id];
+    const int N = d_.maxLen;
+    std::vector<Set>& at = sets_[static_cast<size_t>(id)];
+    NodeId sel = n.operands[0];
+    bool width = n.kind == OpKind::SelectorWidth;
+    if (!width && !bounded_[static_cast<size_t>(n.operands[1])]) {
+        bounded_[static_cast<size_t>(id)] = false;
+        return;
+    }
+    // Queries with the same possible keys give the same values: compute each once.
+    std::map<std::pair<bool, std::vector<int>>, Set> memo;
+    try {
+        for (int i = 0; i < N; ++i) {
+            for (int len = i + 1; len <= N; ++len) {
+                Keys keys = keysOf(sel, len, i);
+                if (width) {
+                    if (keys.exact) {
+                        at[static_cast<size_t>(i)].insert(Value(static_cast<int64_t>(keys.keys.size())));
+                    } else {
+                        for (size_t w = 0; w <= keys.keys.size(); ++w) at[static_cast<size_t>(i)].insert(Value(static_cast<int64_t>(w)));
+                    }
+                    continue;
+                }
+                auto key = std::make_pair(keys.exact, keys.keys);
+                auto it = memo.find(key);
+                if (it == memo.end()) {
+                    it = memo.emplace(key, reduce(n, keys, static_cast<int>(keys.keys.size()))).first;
+                }
+                at[static_cast<size_t>(i)].insert(it->second.begin(), it->second.end());
+            }
+        }
+    } catch (const std::length_error&) {
+        bounded_[static_cast<size_t>(id)] = false;
+    } catch (const std::domain_error&) {
+        bounded_[static_cast<size_t>(id)] = false;
+    }
+}
+
+void Inference::positionSets(NodeId id) {
+    const Node& n = g_[id];
+    const int N = d_.maxLen;
+    std::vector<Set>& at = sets_[static_cast<size_t>(id)];
+    at.assign(static_cast<size_t>(N), Set{});
+    if (const auto& t = exact_[static_cast<size_t>(id)]) {
+        for (int len = 1; len <= N; ++len) {
+            for (int i = 0; i < len; ++i) at[static_cast<size_t>(i)].insert((*t)[static_cast<size_t>(len - 1)][static_cast<size_t>(i)]);
+        }
+        return;
+    }
+    switch (n.kind) {
+    case OpKind::Tokens:
+        for (Set& s : at) s.insert(d_.vocab.begin(), d_.vocab.end());
+        return;
+    case OpKind::Map:
+    case OpKind::SequenceMap: {
+        for (NodeId op : n.operands) {
+            if (!bounded_[static_cast<size_t>(op)]) {
+                bounded_[static_cast<size_t>(id)] = false;
+                return;
+            }
+        }
+        std::vector<Value> args(n.operands.size());
+        for (int i = 0; i < N; ++i) {
+            std::vector<const Set*> in;
+            size_t product = 1;
+            for (NodeId op : n.operands) {
+                in.push_back(&sets_[static_cast<size_t>(op)][static_cast<size_t>(i)]);
+                product *= std::max<size_t>(in.back()->size(), 1);
+            }
+            if (product > kMaxProduct) {
+                bounded_[static_cast<size_t>(id)] = false;
+                return;
+            }
+            // Odometer over the operands' values at this position.
+            std::vector<Set::const_iterator> it;
+            bool empty = false;
+            for (const Set* s : in) {
+                it.push_back(s->begin());
+                empty = empty || s->empty();
+            }
+            if (empty) continue;
+            while (true) {
+                for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
+                try {
+                    at[static_cast<size_t>(i)].insert(n.fn(args));
+                } catch (const std::domain_error&) {
+                    // Values the function rejects never occur on an input the interpreter accepts.
+                }
+                if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
+                    bounded_[static_cast<size_t>(id)] = false;
+                    return;
+                }
+                size_t k = 0;
+                for (; k < in.size(); ++k) {
+                    if (++it[k] != in[k]->end()) break;
+                    it[k] = in[k]->begin();
+                }
+                if (k == in.size()) break;
+            }
+        }
+        return;
+    }
+    case OpKind::Aggregate:
+    case OpKind::SelectorWidth:
+        aggregateSets(id);
+        return;
+    default:
+        return;
+    }
+}
+
+std::vector<ValueSet> Inference::run() {
+    for (size_t id = 0; id < g_.nodes.size(); ++id) {
+        if (g_.nodes[id].isSelector()) continue;
+        exactNode(static_cast<NodeId>(id));
+        positionSets(static_cast<NodeId>(id));
+    }
+    std::vector<ValueSet> out(g_.nodes.size());
+    for (size_t id = 0; id < g_.nodes.size(); ++id) {
+        if (g_.nodes[id].isSelector()) continue;
+        if (!bounded_[id]) {
+            out[id] = unbounded();
+            continue;
+        }
+        Set all;
+        for (const Set& s : sets_[id]) all.insert(s.begin(), s.end());
+        if (all.size() > kMaxSetSize) {
+            out[id] = unbounded();
+            continue;
+        }
+        out[id] = fromSet(all);
+    }
+    return out;
 }
 
 }  // namespace
@@ -80,13 +398,14 @@ bool ValueSet::allNumbers() const {
 }
 
 ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap) {
-    // Sums of exactly k elements, k = 1..maxLen, as exact rationals would be ideal; doubles are
-    // enough here because the compiler only needs the distinct values to within float32.
     std::set<double> sums;
     std::set<double> means;
     for (const Value& v : values) sums.insert(v.toDouble());
     for (int k = 1; k <= maxLen; ++k) {
-        for (double s : sums) means.insert(s / k);
+        // One key keeps its atom (added below); a mean of two or more is a float.
+        if (k > 1) {
+            for (double s : sums) means.insert(s / k);
+        }
         if (means.size() > cap) return unbounded();
         if (k == maxLen) break;
         std::set<double> next;
@@ -96,14 +415,9 @@ ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap) {
         if (next.size() > cap * 4) return unbounded();
         sums = std::move(next);
     }
-    std::set<Value> out;
-    // Keep the operands' own atoms where a mean equals one of them, so int values stay ints.
-    for (const Value& v : values) out.insert(v);
-    for (double m : means) {
-        Value asValue(m);
-        if (!out.count(asValue)) out.insert(asValue);
-    }
-    return fromSet(std::move(out));
+    Set out(values.begin(), values.end());
+    for (double m : means) out.insert(Value(m));
+    return fromSet(out);
 }
 
 ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap) {
@@ -120,76 +434,13 @@ ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap) {
         if (all.size() > cap) return unbounded();
     }
     bool ints = std::all_of(values.begin(), values.end(), [](const Value& v) { return !v.isFloat(); });
-    std::set<Value> out;
+    Set out;
     for (double s : all) out.insert(ints ? Value(static_cast<int64_t>(std::llround(s))) : Value(s));
-    return fromSet(std::move(out));
+    return fromSet(out);
 }
 
 std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain) {
-    std::vector<ValueSet> sets(g.nodes.size());
-    for (size_t id = 0; id < g.nodes.size(); ++id) {
-        const Node& n = g.nodes[id];
-        auto operandSet = [&](size_t i) -> const ValueSet& {
-            return sets[static_cast<size_t>(n.operands[i])];
-        };
-        switch (n.kind) {
-        case OpKind::Tokens:
-            sets[id] = fromSet(std::set<Value>(domain.vocab.begin(), domain.vocab.end()));
-            break;
-        case OpKind::Indices:
-            sets[id] = range(0, domain.maxLen - 1);
-            break;
-        case OpKind::Length:
-            sets[id] = range(1, domain.maxLen);
-            break;
-        case OpKind::SelectorWidth:
-            sets[id] = range(0, domain.maxLen);
-            break;
-        case OpKind::Constant:
-            sets[id] = fromSet({n.constant});
-            break;
-        case OpKind::Map:
-        case OpKind::SequenceMap: {
-            std::vector<const ValueSet*> in;
-            for (size_t i = 0; i < n.operands.size(); ++i) in.push_back(&operandSet(i));
-            sets[id] = applyMap(n, in);
-            break;
-        }
-        case OpKind::Aggregate: {
-            const ValueSet& vals = operandSet(1);
-            if (!vals.bounded) {
-                sets[id] = unbounded();
-                break;
-            }
-            ValueSet result;
-            if (n.reduction == Reduction::Mean && vals.allNumbers() &&
-                n.encoding != Encoding::Categorical) {
-                result = meanValues(vals.values, domain.maxLen, kMaxSetSize);
-            } else if (n.reduction == Reduction::Sum && vals.allNumbers()) {
-                result = sumValues(vals.values, domain.maxLen, kMaxSetSize);
-            } else {
-                result = vals;
-            }
-            if (result.bounded) {
-                std::set<Value> s(result.values.begin(), result.values.end());
-                s.insert(n.constant);
-                result = fromSet(std::move(s));
-            } else if (vals.rangeKnown && n.constant.isNumber()) {
-                result.rangeKnown = true;
-                result.lo = std::min(vals.lo, n.constant.toDouble());
-                result.hi = std::max(vals.hi, n.constant.toDouble());
-            }
-            sets[id] = std::move(result);
-            break;
-        }
-        case OpKind::Select:
-        case OpKind::SelectAnd:
-        case OpKind::SelectOr:
-        case OpKind::SelectNot:
-            break;
-        }
-    }
-    return sets;
+    return Inference(g, domain).run();
 }
 
 }  // namespace raspc

@@ -112,6 +112,21 @@ TEST_CASE("selector and/or/not, and an empty selection's default chained") {
     checkAll(b, again, "abc", 5, 5);
 }
 
+TEST_CASE("a map of two numerical s-ops and a categorical one") {
+    Builder b;
+    NodeId isA = b.map(b.tokens, [](const Value& t) { return pyIndicator(pyEq(t, Value("a"))); });
+    NodeId isB = b.map(b.tokens, [](const Value& t) { return pyIndicator(pyEq(t, Value("b"))); });
+    NodeId prefix = b.select(b.indices, b.indices, Cmp::Le);
+    NodeId fracA = b.aggregate(prefix, isA);
+    NodeId fracB = b.aggregate(prefix, isB);
+    NodeId f = b.add(OpKind::SequenceMap, {fracA, fracB, b.tokens});
+    b.g[f].fn = [](std::span<const Value> a) {
+        if (pyGt(a[0], a[1]).truthy()) return Value("A");
+        return pyEq(a[0], a[1]).truthy() ? a[2] : Value("B");
+    };
+    checkAll(b, f, "abc", 6, 6);
+}
+
 TEST_CASE("max, min, latest and earliest pick one key exactly") {
     for (Reduction r : {Reduction::Max, Reduction::Min, Reduction::Latest, Reduction::Earliest}) {
         Builder b;

@@ -93,10 +93,11 @@ TEST_CASE("primitives are made once and only when read") {
 }
 
 TEST_CASE("select, aggregate and selector_width") {
-    Graph g = build("s = select(indices, 0, ==);\n"
-                    "a = aggregate(s, tokens);\n"
-                    "b = aggregate(s and not s, 1, -1, \"max\");\n"
-                    "w = selector_width(s or s);\n");
+    Graph g = build(
+        "s = select(indices, 0, ==);\n"
+        "a = aggregate(s, tokens);\n"
+        "b = aggregate(s and not s, 1, -1, \"max\");\n"
+        "w = selector_width(s or s);\n");
     NodeId a = require(g, "a");
     CHECK(str(g[a].kind) == "aggregate");
     CHECK(g[a].constant == Value(0));
@@ -146,7 +147,7 @@ TEST_CASE("named s-ops, the default output and node names") {
 }
 
 TEST_CASE("functions: closures, several results, recursion on atoms") {
-    Graph g = build(R"(
+    Graph g = build(R"rasp(
 def adder(n) {
     def add(s) { return s + n; }
     return add;
@@ -155,7 +156,7 @@ def pair(s) { return s + 1, s * 2; }
 def depth(k) { return 0 if k == 0 else 1 + depth(k - 1); }
 inc = adder(depth(3));
 a, b = pair(inc(tokens_int));
-)");
+)rasp");
     NodeId a = require(g, "a");
     Value in[] = {Value(10)};
     CHECK(g[a].fn(in) == Value(11));
@@ -166,7 +167,7 @@ a, b = pair(inc(tokens_int));
 }
 
 TEST_CASE("loops, comprehensions, lists and dicts") {
-    Graph g = build(R"(
+    Graph g = build(R"rasp(
 total = 0;
 for i in range(1, 4) { total = total + i; }
 squares = [i * i for i in range(4)];
@@ -177,7 +178,7 @@ z = [10, 20, 30][indices];
 w = tokens in ["a", "b"];
 v = "a" in tokens;
 u = tokens[-1];
-)");
+)rasp");
     Value zero[] = {Value(0)};
     CHECK(g[require(g, "x")].fn(zero) == Value(2));  // the last map adds names["b"]
     Value b[] = {Value("b")};
@@ -193,8 +194,9 @@ u = tokens[-1];
 }
 
 TEST_CASE("conditionals: lazy on atoms, a map on s-ops") {
-    Graph g = build("a = 1 if True else undefined_name;\n"
-                    "x = \"F\" if tokens == \"(\" else indices;\n");
+    Graph g = build(
+        "a = 1 if True else undefined_name;\n"
+        "x = \"F\" if tokens == \"(\" else indices;\n");
     NodeId x = require(g, "x");
     CHECK(str(g[x].kind) == "sequence_map");
     Value in[] = {Value(true), Value(3)};
@@ -217,8 +219,9 @@ TEST_CASE("directives") {
 }
 
 TEST_CASE("encoding annotations") {
-    Graph g = build("x = numerical(aggregate(select(indices, indices, <=), tokens_int));\n"
-                    "y = categorical(x + 1);\n");
+    Graph g = build(
+        "x = numerical(aggregate(select(indices, indices, <=), tokens_int));\n"
+        "y = categorical(x + 1);\n");
     CHECK(g[require(g, "x")].encoding == Encoding::Numerical);
     CHECK(g[require(g, "y")].encoding == Encoding::Categorical);
     CHECK(error("x = numerical(tokens);\ny = categorical(x);\n") ==
@@ -248,7 +251,8 @@ TEST_CASE("elaboration errors point at the mistake") {
           "3:5: 'f' takes 1 argument, but 2 were given");
     CHECK(error("x = select(indices, [1], ==);\n") ==
           "1:21: the queries of select must be an s-op or an atom, not a list");
-    CHECK(error("x = select(indices, 0, ==) + 1;\n").starts_with("1:28: cannot apply '+' to a selector"));
+    CHECK(error("x = select(indices, 0, ==) + 1;\n")
+              .starts_with("1:28: cannot apply '+' to a selector"));
     CHECK(error("x = select(indices, 0, ==) and tokens;\n") ==
           "1:28: cannot combine a selector with an s-op using 'and'");
     CHECK(error("x = 1 / 0;\n") == "1:7: division by zero");
@@ -266,7 +270,8 @@ TEST_CASE("elaboration errors point at the mistake") {
           "already reads it as ints");
     CHECK(error("vocab [1, \"a\"];\n") == "1:7: the vocab mixes strings and numbers");
     CHECK(error("max_len 0;\n") == "1:9: max_len expects a positive int, not 0");
-    CHECK(error("x = max(tokens, 1, 2);\n", true) == "1:5: 'max' takes 2 arguments, but 3 were given");
+    CHECK(error("x = max(tokens, 1, 2);\n", true) ==
+          "1:5: 'max' takes 2 arguments, but 3 were given");
     CHECK(error("load \"nothere\";\n") ==
           "1:1: cannot find 'nothere.rasp' beside prog.rasp or on the library path");
 }
@@ -300,9 +305,10 @@ TEST_CASE("load: beside the file, private names, cycles, errors inside") {
     LoadOptions opts;
     opts.prelude = false;
     std::string main = (dir / "main.rasp").string();
-    Graph g = loadProgramText("load \"helpers\";\nload \"helpers.rasp\";\n"
-                              "y = plus_secret(shared);\n",
-                              main, opts);
+    Graph g = loadProgramText(
+        "load \"helpers\";\nload \"helpers.rasp\";\n"
+        "y = plus_secret(shared);\n",
+        main, opts);
     CHECK(str(g[require(g, "y")].kind) == "map");
     CHECK(require(g, "shared") == g[require(g, "y")].operands[0]);
     CHECK(g.lastSop == require(g, "y"));
@@ -317,9 +323,10 @@ TEST_CASE("load: beside the file, private names, cycles, errors inside") {
         }
         return std::string("no error");
     };
-    CHECK(failure("load \"helpers\";\nx = _secret;\n") == "main.rasp:2:5: undefined name '_secret'");
+    CHECK(failure("load \"helpers\";\nx = _secret;\n") ==
+          "main.rasp:2:5: undefined name '_secret'");
     CHECK(failure("load \"loop_a\";\n").find("loads must not form a cycle") != std::string::npos);
-    CHECK(failure("load \"broken\";\n") == "broken.rasp:1:8: unexpected ';'; expected an expression");
+    CHECK(failure("load \"broken\";\n") == "broken.rasp:1:8: expected an expression after '+'");
     fs::remove_all(dir);
 }
 

@@ -39,8 +39,8 @@ std::string run(const std::string& program, const std::string& input) {
 }
 
 TEST_CASE("reference outputs") {
-    CHECK(run("reverse = aggregate(select(indices, length - indices - 1, ==), tokens);",
-              "hello") == "o l l e h");
+    CHECK(run("reverse = aggregate(select(indices, length - indices - 1, ==), tokens);", "hello") ==
+          "o l l e h");
     CHECK(run("hist = selector_width(select(tokens, tokens, ==));", "hello") == "1 1 2 2 1");
     CHECK(run("length;", "hello") == "5 5 5 5 5");
     CHECK(run("sort(tokens, tokens);", "banana") == "a a a b n n");
@@ -50,7 +50,7 @@ TEST_CASE("reference outputs") {
 }
 
 TEST_CASE("Dyck languages, as the RASP paper writes them") {
-    const char* dyck1 = R"(
+    const char* dyck1 = R"rasp(
 def dyck1() {
     up_to_self = select(indices, indices, <=);
     n_opens = (indices + 1) * aggregate(up_to_self, indicator(tokens == "("));
@@ -60,10 +60,10 @@ def dyck1() {
     return "F" if prev_imbalances > 0 else ("T" if balance == 0 else "P");
 }
 verdict = dyck1();
-)";
+)rasp";
     CHECK(run(dyck1, "(()))(") == "P P P T F F");
 
-    const char* dyckk = R"(
+    const char* dyckk = R"rasp(
 def dyckk(pairs) {
     opens = indicator(tokens in [p[0] for p in pairs]);
     closes = indicator(tokens in [p[1] for p in pairs]);
@@ -81,7 +81,7 @@ def dyckk(pairs) {
     return "F" if had_problem else ("T" if depth == 0 else "P");
 }
 verdict = dyckk(["()", "{}"]);
-)";
+)rasp";
     CHECK(run(dyckk, "({)}") == "P P F F");
     CHECK(run(dyckk, "({})") == "P P P T");
 }
@@ -98,8 +98,7 @@ TEST_CASE("standard library meanings") {
     CHECK(run("mark_first_instance(tokens, \"a\");", "abab") == "True False False False");
     CHECK(run("aggregate(select_from_last(tokens, \"a\"), indices);", "abab") == "2 2 2 2");
     CHECK(run("aggregate(select_from_first(tokens, \"b\"), indices);", "abab") == "1 1 1 1");
-    CHECK(run("aggregate(select_next_identical(tokens), indices, -1);", "abab") ==
-          "2 3 -1 -1");
+    CHECK(run("aggregate(select_next_identical(tokens), indices, -1);", "abab") == "2 3 -1 -1");
     CHECK(run("full_width = selector_width(full_s);", "abc") == "3 3 3");
 }
 

@@ -68,7 +68,9 @@ std::string show(const ast::Expr& e) {
         e.node);
 }
 
-ast::Program parse(std::string_view text) { return parseString(text, "test.rasp"); }
+ast::Program parse(std::string_view text) {
+    return parseString(text, "test.rasp");
+}
 
 /// The one expression statement of `text`, shown.
 std::string grouping(const std::string& text) {
@@ -86,8 +88,8 @@ std::string errors(std::string_view text) {
     } catch (const UserError& e) {
         std::string out;
         for (const Diagnostic& d : e.diagnostics()) {
-            out += std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " +
-                   d.message + "\n";
+            out += std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message +
+                   "\n";
         }
         return out;
     }
@@ -124,7 +126,7 @@ TEST_CASE("primary forms") {
 }
 
 TEST_CASE("statements") {
-    ast::Program p = parse(R"(# a comment
+    ast::Program p = parse(R"rasp(# a comment
 vocab "abc";   # trailing comment
 max_len 8;
 causal;
@@ -137,8 +139,8 @@ def f(x, y) {
 }
 for i in range(3) { q = i; }
 out;
-)");
-    REQUIRE(p.statements.size() == 10);
+)rasp");
+    REQUIRE(p.statements.size() == 9);
     CHECK(std::holds_alternative<ast::Vocab>(p.statements[0]->node));
     CHECK(std::holds_alternative<ast::MaxLen>(p.statements[1]->node));
     CHECK(std::holds_alternative<ast::Causal>(p.statements[2]->node));
@@ -158,8 +160,9 @@ out;
 }
 
 TEST_CASE("directive words stay usable as names") {
-    ast::Program p = parse("def f(max_len, vocab) { return max_len * vocab; }\n"
-                           "x = load + example;\nset s-op example \"ab\";\n");
+    ast::Program p = parse(
+        "def f(max_len, vocab) { return max_len * vocab; }\n"
+        "x = load + example;\nset s-op example \"ab\";\n");
     REQUIRE(p.statements.size() == 3);
     CHECK(std::get<ast::FuncDef>(p.statements[0]->node).params[0].name == "max_len");
 }
@@ -192,6 +195,9 @@ TEST_CASE("syntax error messages") {
     CHECK(errors("z = f(1, 2;\n") == "1:11: unexpected ';'; expected ')' or ','\n");
     CHECK(errors("x = ;\n") == "1:5: unexpected ';'; expected an expression\n");
     CHECK(errors("x = (1;\n") == "1:7: expected ')' before ';'\n");
+    CHECK(errors("x = 1 +;\n") == "1:8: expected an expression after '+'\n");
+    CHECK(errors("x = (1 + ;\n") == "1:10: expected an expression after '+'\n");
+    CHECK(errors("x = a and\n;\n") == "2:1: unexpected ';'; expected an expression\n");
     CHECK(errors("def f(x) { y = x; }\n") ==
           "1:19: function 'f' must end with a 'return' statement\n");
     CHECK(errors("return 1;\n") == "1:1: 'return' outside a function\n");
