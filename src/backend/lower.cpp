@@ -62,6 +62,7 @@ struct Repr {
     ValueSet set;               // numerical: the values it may take
     int ready = 0;              // sublayer that makes it readable: 0 embedding, 2l+1 / 2l+2
     bool isConstant = false;
+    bool materialized = false;  // has a slot of its own, written by a head or an MLP
 
     Form numberForm() const {
         if (numerical) return cols[0];
@@ -199,6 +200,7 @@ public:
     rt::Model run(CompileReport* report);
 
 private:
+    void reportPlacements(CompileReport& report, int layers) const;
     int newDim(double atBos = 0.0) {
         bos_.push_back(atBos);
         return static_cast<int>(bos_.size() - 1);
@@ -473,6 +475,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     const bool numericalIn = !nums.empty();
 
     Repr out;
+    out.materialized = true;
     out.numerical = numericalOut;
     out.ready = 2 * layer + 2;
     out.set = outSet;
@@ -837,6 +840,7 @@ Repr Lowering::lowerAggregate(NodeId id) {
     HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n), tie);
 
     Repr out;
+    out.materialized = true;
     out.numerical = numerical;
     out.ready = 2 * layer + 1;
     out.set = outSet;
@@ -949,6 +953,7 @@ Repr Lowering::lowerSum(NodeId id) {
     blocks_.push_back(std::move(block));
 
     Repr out;
+    out.materialized = true;
     out.numerical = true;
     out.ready = 2 * layer + 2;
     out.set = outSet;
@@ -1015,6 +1020,8 @@ rt::Model Lowering::run(CompileReport* report) {
     m.width = d;
     m.maxLen = options_.maxLen;
     for (const Value& v : options_.vocab) m.vocab.push_back(toDisplay(v));
+    static const char* const kTokenTypes[] = {"str", "int", "float", "bool"};
+    m.tokenType = kTokenTypes[static_cast<int>(g_.tokenType)];
     m.version = RASPC_VERSION;
     m.source = options_.sourceName;
 
@@ -1107,8 +1114,63 @@ rt::Model Lowering::run(CompileReport* report) {
     if (report) {
         report->layers = layers;
         report->width = d;
+        reportPlacements(*report, layers);
     }
     return m;
+}
+
+void Lowering::reportPlacements(CompileReport& report, int layers) const {
+    // The s-op operands of a node, looking through selectors to what they compare.
+    std::function<void(NodeId, std::vector<NodeId>&)> sopOperands = [&](NodeId id,
+                                                                       std::vector<NodeId>& out) {
+        for (NodeId op : g_[id].operands) {
+            if (g_[op].isSelector()) {
+                sopOperands(op, out);
+            } else if (std::find(out.begin(), out.end(), op) == out.end()) {
+                out.push_back(op);
+            }
+        }
+    };
+    std::map<NodeId, size_t> index;
+    for (size_t id = 0; id < reprs_.size(); ++id) {
+        const auto& r = reprs_[id];
+        if (!r) continue;
+        const Node& n = g_[static_cast<NodeId>(id)];
+        CompileReport::Placement p;
+        p.node = static_cast<NodeId>(id);
+        p.name = n.name.empty() ? std::string(toString(n.kind)) : n.name;
+        p.kind = std::string(toString(n.kind));
+        p.loc = n.loc;
+        if (r->isConstant) {
+            p.where = "constant";
+        } else if (n.kind == OpKind::Tokens || n.kind == OpKind::Indices) {
+            p.where = "embedding";
+        } else if (!r->materialized) {
+            p.where = "folded";
+        } else {
+            p.where = r->ready % 2 == 1 ? "attention" : "mlp";
+        }
+        p.layer = r->ready == 0 ? 0 : (r->ready - 1) / 2;
+        if (r->materialized || p.where == "embedding") {
+            for (const Form& f : r->cols) {
+                for (const Term& t : f) p.dims.push_back(t.dim);
+            }
+        }
+        sopOperands(p.node, p.operands);
+        index[p.node] = report.placements.size();
+        report.placements.push_back(std::move(p));
+    }
+    // Last reads, users before operands: a folded s-op is read wherever its readers are.
+    for (NodeId out : options_.outputs) report.placements[index.at(out)].lastRead = layers - 1;
+    for (auto it = report.placements.rbegin(); it != report.placements.rend(); ++it) {
+        int readAt = it->where == "folded" ? it->lastRead : it->layer;
+        for (NodeId op : it->operands) {
+            auto found = index.find(op);
+            if (found == index.end()) continue;
+            int& last = report.placements[found->second].lastRead;
+            last = std::max(last, readAt);
+        }
+    }
 }
 
 }  // namespace

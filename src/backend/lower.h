@@ -30,8 +30,22 @@ struct CompileReport {
         std::string label;
         int hidden = 0;
     };
+    /// Where one s-op of the program ended up.
+    struct Placement {
+        NodeId node = 0;
+        std::string name;       // the program's name for it, or its kind
+        std::string kind;       // OpKind name
+        SourceLoc loc;
+        std::string where;      // "embedding", "attention", "mlp", "folded" (read through
+                                // its operands, no slot of its own) or "constant"
+        int layer = 0;          // the layer that computes it (0 for embedding/constant)
+        std::vector<int> dims;  // residual dimensions of its own slot (empty if folded)
+        int lastRead = -1;      // last layer that reads it (layers - 1 for outputs), -1 never
+        std::vector<NodeId> operands;  // s-op operands, selectors looked through
+    };
     std::vector<Head> heads;
     std::vector<Block> blocks;
+    std::vector<Placement> placements;  // in graph order, only s-ops the outputs need
     int layers = 0;
     int width = 0;
 };

@@ -73,7 +73,7 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
 
     if (!settings.vocab.empty()) {
         if (p.graph.tokenType == TokenType::String) {
-            for (char c : settings.vocab) p.vocab.push_back(Value(std::string(1, c)));
+            p.vocab = parseInput(settings.vocab, TokenType::String);
         } else {
             for (const std::string& t : splitTokens(settings.vocab)) {
                 p.vocab.push_back(parseAtom(t, p.graph.tokenType));
@@ -134,7 +134,16 @@ CompileOptions compileOptions(const Program& p) {
 std::vector<Value> parseInput(const std::string& text, TokenType type) {
     std::vector<Value> out;
     if (type == TokenType::String) {
-        for (char c : text) out.push_back(Value(std::string(1, c)));
+        // One token per character, not per byte: a UTF-8 character stays whole.
+        for (size_t i = 0; i < text.size();) {
+            size_t len = 1;
+            auto lead = static_cast<unsigned char>(text[i]);
+            if (lead >= 0xF0) len = 4;
+            else if (lead >= 0xE0) len = 3;
+            else if (lead >= 0xC0) len = 2;
+            out.push_back(Value(text.substr(i, len)));
+            i += len;
+        }
         return out;
     }
     for (const std::string& t : splitTokens(text)) out.push_back(parseAtom(t, type));

@@ -197,6 +197,7 @@ TEST_CASE("syntax error messages") {
     CHECK(errors("x = (1;\n") == "1:7: expected ')' before ';'\n");
     CHECK(errors("x = 1 +;\n") == "1:8: expected an expression after '+'\n");
     CHECK(errors("x = (1 + ;\n") == "1:10: expected an expression after '+'\n");
+    CHECK(errors("x = tokens +\n") == "1:13: expected an expression after '+'\n");
     CHECK(errors("x = a and\n;\n") == "2:1: unexpected ';'; expected an expression\n");
     CHECK(errors("def f(x) { y = x; }\n") ==
           "1:19: function 'f' must end with a 'return' statement\n");
