@@ -1,0 +1,39 @@
+// The raspc subcommands: each file registers one with CLI11 and runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "cli/driver.h"
+
+namespace raspc::cli {
+
+// Exit codes scripts can rely on.
+constexpr int kExitOk = 0;
+constexpr int kExitUserError = 1;  // a bad program, input or model file
+constexpr int kExitUsage = 2;      // bad command-line arguments
+constexpr int kExitInternal = 3;   // a bug in raspc
+
+/// A registered subcommand: `run` is called when CLI11 parsed it.
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+
+/// Where inputs come from, for commands that take them.
+struct Inputs {
+    std::optional<std::string> input;
+    std::optional<std::string> inputsFile;
+};
+
+void addInputOptions(CLI::App* cmd, Inputs& in);
+void addProgramOptions(CLI::App* cmd, ProgramSettings& s);
+
+Command addCompileCommand(CLI::App& app);
+Command addEvalCommand(CLI::App& app);
+Command addRunCommand(CLI::App& app);
+
+}  // namespace raspc::cli

@@ -1,0 +1,117 @@
+// `raspc compile`: a program to an ONNX model, with a report of what was built.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "backend/lower.h"
+#include "backend/onnx_writer.h"
+#include "cli/commands.h"
+#include "runtime/onnx_reader.h"
+
+namespace raspc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string reportText(const rt::Model& m, const CompileReport& r, const std::string& path) {
+    std::ostringstream out;
+    out << path << ": " << r.layers << " layer" << (r.layers == 1 ? "" : "s") << ", "
+        << r.heads.size() << " head" << (r.heads.size() == 1 ? "" : "s") << ", residual width "
+        << r.width << ", " << m.parameterCount() << " parameters (" << m.nonZeroParameterCount()
+        << " non-zero), " << m.floatType << "\n";
+    for (int l = 0; l < r.layers; ++l) {
+        out << "  layer " << l << "\n";
+        for (const auto& h : r.heads) {
+            if (h.layer == l) {
+                out << "    head  " << h.label << "  [q/k " << h.queryKeyWidth << ", v "
+                    << h.valueWidth << "]\n";
+            }
+        }
+        for (const auto& b : r.blocks) {
+            if (b.layer == l) out << "    mlp   " << b.label << "  [hidden " << b.hidden << "]\n";
+        }
+    }
+    return out.str();
+}
+
+json reportJson(const rt::Model& m, const CompileReport& r) {
+    json j;
+    j["layers"] = r.layers;
+    j["heads"] = r.heads.size();
+    j["width"] = r.width;
+    j["parameters"] = m.parameterCount();
+    j["nonZeroParameters"] = m.nonZeroParameterCount();
+    j["floatType"] = m.floatType;
+    int mlpHidden = 0;
+    for (const auto& b : r.blocks) mlpHidden += b.hidden;
+    j["mlpHidden"] = mlpHidden;
+    for (const auto& h : r.heads) {
+        j["headList"].push_back({{"layer", h.layer}, {"label", h.label},
+                                 {"queryKeyWidth", h.queryKeyWidth}, {"valueWidth", h.valueWidth}});
+    }
+    for (const auto& b : r.blocks) {
+        j["mlpBlocks"].push_back({{"layer", b.layer}, {"label", b.label}, {"hidden", b.hidden}});
+    }
+    return j;
+}
+
+/// Refuses to replace a file that is not a model raspc wrote, unless forced.
+void checkOutputPath(const std::string& out, const std::string& source, bool force) {
+    if (fs::exists(out) && fs::exists(source) && fs::equivalent(out, source)) {
+        throw UserError("refusing to write the model over its own source file '" + out + "'");
+    }
+    if (!fs::exists(out) || force) return;
+    try {
+        rt::loadModel(out);
+    } catch (const rt::ModelError&) {
+        throw UserError("'" + out + "' exists and is not a raspc model; pass --force to "
+                        "replace it");
+    }
+}
+
+int runCompile(const std::string& path, const ProgramSettings& settings, std::string out,
+               bool asJson, bool force) {
+    Program p = loadProgram(path, settings);
+    if (out.empty()) out = fs::path(path).replace_extension(".onnx").string();
+    checkOutputPath(out, path, force);
+    CompileReport report;
+    auto start = std::chrono::steady_clock::now();
+    rt::Model m = lower(p.graph, compileOptions(p), &report);
+    writeOnnx(m, out);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count();
+    if (asJson) {
+        json j = reportJson(m, report);
+        j["output"] = out;
+        j["milliseconds"] = ms;
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << reportText(m, report, out);
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command addCompileCommand(CLI::App& app) {
+    struct State {
+        ProgramSettings settings;
+        std::string file, out;
+        bool asJson = false, force = false;
+    };
+    auto st = std::make_shared<State>();
+    CLI::App* cmd = app.add_subcommand("compile", "Compile a program to an ONNX model");
+    cmd->add_option("program", st->file, "The .rasp program")->required();
+    cmd->add_option("-o,--out", st->out, "Model file to write (default: the program's name "
+                                         "with .onnx)");
+    cmd->add_flag("--force", st->force, "Replace an existing file that is not a raspc model");
+    cmd->add_flag("--json", st->asJson, "Print the compile report as JSON");
+    addProgramOptions(cmd, st->settings);
+    return {cmd, [st] { return runCompile(st->file, st->settings, st->out, st->asJson, st->force); }};
+}
+
+}  // namespace raspc::cli

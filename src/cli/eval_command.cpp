@@ -1,0 +1,58 @@
+// `raspc eval`: the reference interpreter on inputs.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "interp/interpreter.h"
+
+namespace raspc::cli {
+namespace {
+
+using nlohmann::json;
+
+int runEval(const std::string& path, const ProgramSettings& settings, const Inputs& in,
+            bool asJson) {
+    Program p = loadProgram(path, settings);
+    for (const std::string& line : inputLines(in.input, in.inputsFile, p.graph.exampleInput)) {
+        std::vector<Value> input = parseInput(line, p.graph.tokenType);
+        checkInput(input, p.vocab, p.maxLen);
+        auto values = interpret(p.graph, input, p.outputs);
+        json j;
+        for (size_t o = 0; o < p.outputs.size(); ++o) {
+            std::vector<std::string> shown;
+            for (const Value& v : values[o]) shown.push_back(toDisplay(v));
+            if (asJson) {
+                j["outputs"][p.outputNames[o]] = shown;
+            } else {
+                std::cout << p.outputNames[o] << "(\"" << line << "\") = "
+                          << formatSequence(shown, pluralOf(values[o])) << "\n";
+            }
+        }
+        if (asJson) {
+            j["input"] = line;
+            std::cout << j.dump() << "\n";
+        }
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command addEvalCommand(CLI::App& app) {
+    struct State {
+        ProgramSettings settings;
+        Inputs inputs;
+        std::string file;
+        bool asJson = false;
+    };
+    auto st = std::make_shared<State>();
+    CLI::App* cmd = app.add_subcommand("eval", "Evaluate a program with the reference interpreter");
+    cmd->add_option("program", st->file, "The .rasp program")->required();
+    cmd->add_flag("--json", st->asJson, "Print one JSON object per input");
+    addProgramOptions(cmd, st->settings);
+    addInputOptions(cmd, st->inputs);
+    return {cmd, [st] { return runEval(st->file, st->settings, st->inputs, st->asJson); }};
+}
+
+}  // namespace raspc::cli
