@@ -77,6 +77,10 @@ struct Model {
     std::string version;              // raspc version that wrote it
     std::string source;               // program file it was compiled from
     std::string floatType = "float32";
+    /// The compiler's account of where each s-op lives in the residual stream and how wide each
+    /// MLP block is, as JSON, for `raspc inspect`. Informative only: the runner ignores it, and
+    /// "" (files from before it existed) just means inspect shows less.
+    std::string reportJson;
 
     /// Every weight, counting zeros.
     int64_t parameterCount() const;

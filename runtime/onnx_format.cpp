@@ -153,6 +153,7 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
     props.emplace_back(kKeyLayerLayout, m.layerLayout());
     props.emplace_back(kKeyFloatType, m.floatType);
     props.emplace_back(kKeySource, m.source);
+    if (!m.reportJson.empty()) props.emplace_back(kKeyReport, m.reportJson);
     return props;
 }
 
@@ -167,6 +168,9 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
     // Required although only informative: metadata comes last in the file, so a file cut off
     // between two entries shows as a missing key.
     m.source = r.text(std::string(kKeySource));
+    // Optional: older files lack it, and nothing but `raspc inspect` reads it.
+    auto report = props.find(std::string(kKeyReport));
+    m.reportJson = report == props.end() ? "" : report->second;
 
     m.outputs.clear();
     for (const std::string& name : r.strings(std::string(kKeyOutputs))) {

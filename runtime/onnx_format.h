@@ -43,6 +43,8 @@ inline constexpr std::string_view kKeyLayers = "raspc.layers";             // JS
 inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // for people
 inline constexpr std::string_view kKeyFloatType = "raspc.float_type";
 inline constexpr std::string_view kKeySource = "raspc.source";
+/// Optional: Model::reportJson (slot map and MLP block widths), absent when empty.
+inline constexpr std::string_view kKeyReport = "raspc.report";
 
 /// "raspc.output.<name>.<field>"; fields: kind ("categorical" or "numerical"), value_type,
 /// table (JSON strings), numbers (JSON numbers, numerical only), tolerance (numerical only).

@@ -12,7 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include "passes/pipeline.h"
 #include "passes/value_sets.h"
+#include "support/debug.h"
 
 namespace raspc {
 
@@ -32,6 +34,10 @@ constexpr double kBosSilence = 1.0;
 
 // Numbers computed from numerical s-ops with at most this many values are kept categorical.
 constexpr size_t kSmallCategorical = 8;
+
+// Fusing maps stops at this many combined operand values, or this many maps deep.
+constexpr size_t kMaxFusedRows = 4096;
+constexpr int kMaxFuseDepth = 4;
 
 // Largest number of operand combinations an MLP lookup table may have.
 constexpr size_t kMaxTableRows = 20000;
@@ -75,6 +81,20 @@ struct Repr {
         return std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); });
     }
 };
+
+/// A chain of maps over leaf s-ops: either leaf number `leaf`, or `node`'s function of `kids`.
+struct FusedExpr {
+    int leaf = -1;
+    const Node* node = nullptr;
+    std::vector<FusedExpr> kids;
+};
+
+Value evaluate(const FusedExpr& e, std::span<const Value> leaves) {
+    if (e.leaf >= 0) return leaves[static_cast<size_t>(e.leaf)];
+    std::vector<Value> args;
+    for (const FusedExpr& k : e.kids) args.push_back(evaluate(k, leaves));
+    return e.node->fn(args);
+}
 
 struct Entry {
     int row;
@@ -195,7 +215,12 @@ public:
     Lowering(const Graph& g, const CompileOptions& options)
         : g_(g), options_(options),
           sets_(inferValueSets(g, Domain{options.vocab, options.maxLen})),
-          reprs_(g.nodes.size()) {}
+          reprs_(g.nodes.size()), selectOperand_(g.nodes.size(), false) {
+        for (const Node& n : g.nodes) {
+            if (n.kind != OpKind::Select) continue;
+            for (NodeId op : n.operands) selectOperand_[static_cast<size_t>(op)] = true;
+        }
+    }
 
     rt::Model run(CompileReport* report);
 
@@ -224,9 +249,35 @@ private:
     const Repr& categorical(NodeId id);
     Repr lowerNode(NodeId id);
     Repr lowerMap(NodeId id);
+
+    enum class MapRoute { AffineFold, RelabelFold, Mlp };
+    struct MapPlan {
+        MapRoute route = MapRoute::Mlp;
+        bool numericalOut = false;
+        std::vector<double> affine;  // AffineFold: a coefficient per operand, then the offset
+    };
+    /// How a map compiles, decided from its operands' representations alone.
+    MapPlan planMap(const Node& n, const std::vector<const Repr*>& ops,
+                    const ValueSet& outSet) const;
+
+    /// A map rewritten to read the operands of the maps it reads (see fuse()).
+    struct Fused {
+        Node node;
+        std::vector<NodeId> leaves;
+    };
+    std::optional<Fused> fuse(const Node& n);
+
+    /// True when some select compares `n` (by value: the node itself, not a fused copy).
+    bool comparedBySelect(const Node& n) const {
+        for (size_t id = 0; id < g_.nodes.size(); ++id) {
+            if (&g_.nodes[id] != &n) continue;
+            return selectOperand_[id];
+        }
+        return false;
+    }
     Repr lowerAggregate(NodeId id);
     Repr lowerSum(NodeId id);
-    Repr lowerWidth(NodeId id, std::optional<NodeId> selector);
+    Repr lowerWidthInverse(NodeId id);
     Repr mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer, bool numericalOut,
                 const ValueSet& outSet);
     Repr tupleOf(const std::vector<NodeId>& members, const Node& site);
@@ -254,6 +305,7 @@ private:
     const CompileOptions& options_;
     std::vector<ValueSet> sets_;
     std::vector<std::optional<Repr>> reprs_;
+    std::vector<bool> selectOperand_;  // per node: a select reads it as keys or queries
     std::map<NodeId, Repr> categoricalCopies_;
     std::map<std::vector<NodeId>, Repr> tuples_;
     std::vector<double> bos_;
@@ -289,10 +341,11 @@ Repr Lowering::lowerNode(NodeId id) {
         r.cols.push_back({{kOne, 1.0}});
         r.isConstant = true;
         return r;
+    case OpKind::WidthInverse:
+        return lowerWidthInverse(id);
     case OpKind::Length:
-        return lowerWidth(id, std::nullopt);
     case OpKind::SelectorWidth:
-        return lowerWidth(id, n.operands[0]);
+        throw InternalError("lowering needs split_width to have run");
     case OpKind::Map:
     case OpKind::SequenceMap:
         return lowerMap(id);
@@ -322,68 +375,158 @@ const Repr& Lowering::categorical(NodeId id) {
     return categoricalCopies_.emplace(id, std::move(copy)).first->second;
 }
 
-Repr Lowering::lowerMap(NodeId id) {
-    const Node& n = g_[id];
-    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
-
-    std::vector<const Repr*> ops;
-    bool anyNumerical = false;
-    int ready = 0;
-    for (NodeId op : n.operands) {
-        ops.push_back(&repr(op));
-        anyNumerical = anyNumerical || ops.back()->numerical;
-        ready = std::max(ready, ops.back()->ready);
-    }
-    std::vector<std::vector<Value>> domains;
-    for (const Repr* r : ops) domains.push_back(r->numerical ? r->set.values : r->values);
+Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*>& ops,
+                                    const ValueSet& outSet) const {
+    MapPlan plan;
+    bool anyNumerical = std::any_of(ops.begin(), ops.end(), [](const Repr* r) { return r->numerical; });
 
     // A linear function of numbers needs no layer: whoever reads it reads the sum directly.
     bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
         return r->allNumbers() && (!r->numerical || r->set.bounded);
     });
-    if (anyNumerical && numbersIn && n.encoding != Encoding::Categorical) {
+    if (options_.optLevel > 0 && anyNumerical && numbersIn && n.encoding != Encoding::Categorical) {
+        std::vector<std::vector<Value>> domains;
+        for (const Repr* r : ops) domains.push_back(r->numerical ? r->set.values : r->values);
         if (auto fit = affineFit(n.fn, domains)) {
-            Repr r;
-            r.numerical = true;
-            r.set = outSet;
-            r.ready = ready;
-            Form f = {{kOne, fit->back()}};
-            for (size_t i = 0; i < ops.size(); ++i) {
-                if ((*fit)[i] != 0.0) addTo(f, ops[i]->numberForm(), (*fit)[i]);
-            }
-            r.cols.push_back(std::move(f));
-            return r;
+            plan.route = MapRoute::AffineFold;
+            plan.numericalOut = true;
+            plan.affine = std::move(*fit);
+            return plan;
         }
     }
 
     // Numbers computed from a numerical s-op stay numerical unless few (a comparison's
     // booleans, say): a small one-hot is cheaper for whatever reads it next.
-    bool numericalOut = n.encoding == Encoding::Numerical ||
+    // A select compares one-hots, so an s-op it reads is better categorical from the start.
+    plan.numericalOut = n.encoding == Encoding::Numerical ||
                         (n.encoding == Encoding::Inferred && anyNumerical &&
                          (!outSet.bounded ||
-                          (outSet.allNumbers() && outSet.values.size() > kSmallCategorical)));
-    if (!numericalOut && !outSet.bounded) {
+                          (outSet.allNumbers() && outSet.values.size() > kSmallCategorical &&
+                           !comparedBySelect(n))));
+    if (!plan.numericalOut && !outSet.bounded) {
         fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding; "
                 "annotate it numerical(...)");
     }
 
     // A function of one categorical s-op (constants aside) is a relabelling of its one-hot
     // columns: also free.
-    std::vector<size_t> varying;
-    for (size_t i = 0; i < ops.size(); ++i) {
-        if (!ops[i]->isConstant) varying.push_back(i);
+    size_t varying = 0;
+    bool varyingNumerical = false;
+    for (const Repr* r : ops) {
+        if (r->isConstant) continue;
+        ++varying;
+        varyingNumerical = varyingNumerical || r->numerical;
     }
-    if (varying.size() <= 1 && (varying.empty() || !ops[varying[0]]->numerical)) {
+    plan.route = options_.optLevel > 0 && varying <= 1 && !varyingNumerical ? MapRoute::RelabelFold
+                                                                           : MapRoute::Mlp;
+    return plan;
+}
+
+/// Inlines operands that are maps needing an MLP of their own, so that one MLP computes the
+/// whole chain (and a map of a selector_width joins the MLP that decodes the width). Only when
+/// it makes the map ready in an earlier layer and its table stays small.
+std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
+    using Expr = FusedExpr;
+    Fused out;
+    int directReady = 0;
+    std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
+        const Node& m = g_[id];
+        bool isMap = m.kind == OpKind::Map || m.kind == OpKind::SequenceMap;
+        if (isMap && depth < kMaxFuseDepth) {
+            std::vector<const Repr*> ops;
+            for (NodeId op : m.operands) ops.push_back(&repr(op));
+            if (planMap(m, ops, sets_[static_cast<size_t>(id)]).route == MapRoute::Mlp) {
+                Expr e;
+                e.node = &m;
+                for (NodeId op : m.operands) e.kids.push_back(build(op, depth + 1));
+                return e;
+            }
+        }
+        Expr e;
+        auto it = std::find(out.leaves.begin(), out.leaves.end(), id);
+        e.leaf = static_cast<int>(it - out.leaves.begin());
+        if (it == out.leaves.end()) out.leaves.push_back(id);
+        return e;
+    };
+    Expr root;
+    root.node = &n;
+    for (NodeId op : n.operands) {
+        directReady = std::max(directReady, repr(op).ready);
+        root.kids.push_back(build(op, 0));
+    }
+
+    size_t rows = 1;
+    int leafReady = 0;
+    for (NodeId leaf : out.leaves) {
+        const Repr& r = repr(leaf);
+        leafReady = std::max(leafReady, r.ready);
+        if (r.isConstant) continue;
+        if (r.numerical && !r.set.bounded) return std::nullopt;
+        rows *= std::max<size_t>(r.numerical ? r.set.values.size() : r.values.size(), 1);
+        if (rows > kMaxFusedRows) return std::nullopt;
+    }
+    if (mlpLayer(leafReady) >= mlpLayer(directReady)) return std::nullopt;
+
+    out.node = n;
+    out.node.kind = out.leaves.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
+    out.node.operands = out.leaves;
+    out.node.fn = [root](std::span<const Value> args) { return evaluate(root, args); };
+    debugLine("fuse", "'" + describe(n) + "' computed from " + std::to_string(out.leaves.size()) +
+                          " earlier s-ops in layer " + std::to_string(mlpLayer(leafReady)) +
+                          " instead of " + std::to_string(mlpLayer(directReady)));
+    return out;
+}
+
+Repr Lowering::lowerMap(NodeId id) {
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+    std::optional<Fused> fused;
+    const Node* n = &g_[id];
+    std::vector<const Repr*> ops;
+    for (NodeId op : n->operands) ops.push_back(&repr(op));
+    MapPlan plan = planMap(*n, ops, outSet);
+    if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
+        fused = fuse(*n);
+        if (fused) {
+            n = &fused->node;
+            ops.clear();
+            for (NodeId op : n->operands) ops.push_back(&repr(op));
+            plan = planMap(*n, ops, outSet);
+        }
+    }
+    int ready = 0;
+    for (const Repr* r : ops) ready = std::max(ready, r->ready);
+
+    switch (plan.route) {
+    case MapRoute::AffineFold: {
         Repr r;
-        r.numerical = numericalOut;
+        r.numerical = true;
+        r.set = outSet;
+        r.ready = ready;
+        Form f = {{kOne, plan.affine.back()}};
+        for (size_t i = 0; i < ops.size(); ++i) {
+            if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
+        }
+        r.cols.push_back(std::move(f));
+        return r;
+    }
+    case MapRoute::RelabelFold: {
+        Repr r;
+        r.numerical = plan.numericalOut;
         r.ready = ready;
         r.set = outSet;
         std::vector<Value> args;
-        for (const Repr* op : ops) args.push_back(op->values.front());
-        const Repr* var = varying.empty() ? nullptr : ops[varying[0]];
+        const Repr* var = nullptr;
+        size_t varIndex = 0;
+        for (size_t i = 0; i < ops.size(); ++i) {
+            args.push_back(ops[i]->values.front());
+            if (!ops[i]->isConstant) {
+                var = ops[i];
+                varIndex = i;
+            }
+        }
         size_t count = var ? var->values.size() : 1;
         std::map<Value, size_t> column;
-        if (!numericalOut) {
+        if (!plan.numericalOut) {
             for (const Value& v : outSet.values) {
                 column.emplace(v, r.values.size());
                 r.values.push_back(v);
@@ -393,15 +536,15 @@ Repr Lowering::lowerMap(NodeId id) {
             r.cols.emplace_back();
         }
         for (size_t i = 0; i < count; ++i) {
-            if (var) args[varying[0]] = var->values[i];
+            if (var) args[varIndex] = var->values[i];
             Form in = var ? var->cols[i] : Form{{kOne, 1.0}};
             Value y;
             try {
-                y = n.fn(args);
+                y = n->fn(args);
             } catch (const std::domain_error&) {
                 continue;
             }
-            if (numericalOut) {
+            if (plan.numericalOut) {
                 addTo(r.cols[0], in, y.toDouble());
             } else if (auto it = column.find(y); it != column.end()) {
                 addTo(r.cols[it->second], in);
@@ -409,8 +552,10 @@ Repr Lowering::lowerMap(NodeId id) {
         }
         return r;
     }
-
-    return mapMlp(n, ops, mlpLayer(ready), numericalOut, outSet);
+    case MapRoute::Mlp:
+        break;
+    }
+    return mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet);
 }
 
 /// An MLP computing n.fn of `ops` into a fresh slot. Categorical operands gate one group of
@@ -961,41 +1106,29 @@ Repr Lowering::lowerSum(NodeId id) {
     return out;
 }
 
-/// selector_width (and length, which selects everything): a head that weighs BOS like a
-/// selected key reads 1/(w+1) from BOS's flag; an MLP in the same layer turns it into w.
-Repr Lowering::lowerWidth(NodeId id, std::optional<NodeId> selector) {
+/// WidthInverse: a head that weighs BOS like a selected key reads 1/(w+1) from BOS's flag.
+/// The map decoding w (split_width) usually joins the same layer's MLP.
+Repr Lowering::lowerWidthInverse(NodeId id) {
     const Node& n = g_[id];
-    std::vector<Block> blocks;
-    if (selector) blocks = selectorBlocks(*selector);
+    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
     int ready = 0;
     for (const Block& b : blocks) ready = std::max(ready, b.ready);
     int layer = headLayer(ready);
-    HeadPlan h = buildHead(blocks, true, layer,
-                           (selector ? "selector_width " : "length ") + describe(n));
+    HeadPlan h = buildHead(blocks, true, layer, "selector_width " + describe(n));
     int inverse = newDim(1.0);
     emitColumn(h.v, 0, {{kBos, 1.0}}, 1.0);
     h.o.push_back({0, inverse, 1.0});
     h.dv = 1;
     heads_.push_back(std::move(h));
 
-    // The widths that can occur (length is never 0) give the values y = 1/(w+1) can take.
-    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
     Repr y;
+    y.materialized = true;
     y.numerical = true;
     y.ready = 2 * layer + 1;
     y.cols.push_back({{inverse, 1.0}});
-    std::set<Value> ys;
-    for (const Value& w : outSet.values) ys.insert(Value(1.0 / (w.toDouble() + 1)));
-    y.set.values.assign(ys.begin(), ys.end());
-    y.set.lo = y.set.values.front().toDouble();
-    y.set.hi = y.set.values.back().toDouble();
-
-    Node decode = n;
-    decode.kind = OpKind::Map;
-    decode.fn = [](std::span<const Value> args) {
-        return Value(static_cast<int64_t>(std::llround(1.0 / args[0].toDouble() - 1.0)));
-    };
-    return mapMlp(decode, {&y}, layer, n.encoding == Encoding::Numerical, outSet);
+    y.set = sets_[static_cast<size_t>(id)];
+    if (!y.set.bounded) throw InternalError("width values are always bounded");
+    return y;
 }
 
 rt::Model Lowering::run(CompileReport* report) {
@@ -1175,10 +1308,19 @@ void Lowering::reportPlacements(CompileReport& report, int layers) const {
 
 }  // namespace
 
-rt::Model lower(const Graph& g, const CompileOptions& options, CompileReport* report) {
-    if (options.vocab.empty()) throw UserError("the program has no alphabet: add `vocab ...;` or pass --vocab");
-    if (options.maxLen <= 0) throw UserError("the program has no maximum length: add `max_len N;` or pass --max-len");
-    Lowering lowering(g, options);
+rt::Model lower(const Graph& program, const CompileOptions& options, CompileReport* report) {
+    if (options.vocab.empty()) {
+        throw UserError("the program has no alphabet: add `vocab ...;` or pass --vocab");
+    }
+    if (options.maxLen <= 0) {
+        throw UserError("the program has no maximum length: add `max_len N;` or pass --max-len");
+    }
+    CompileOptions lowered = options;
+    PassOptions passes;
+    passes.optLevel = options.optLevel;
+    passes.domain = Domain{options.vocab, options.maxLen};
+    Graph g = optimize(program, lowered.outputs, passes);
+    Lowering lowering(g, lowered);
     return lowering.run(report);
 }
 

@@ -15,6 +15,7 @@ struct CompileOptions {
     std::vector<NodeId> outputs;    // s-ops to compile, in output order
     std::vector<std::string> outputNames;
     std::string sourceName;         // recorded in the model's metadata
+    int optLevel = 1;               // 0: no folding, fusing or merging (for comparison)
 };
 
 /// What the compiler built, for `raspc compile`'s report and `--json`.
@@ -50,7 +51,7 @@ struct CompileReport {
     int width = 0;
 };
 
-/// Compiles the `outputs` of `g` into a Model whose decoded outputs equal the interpreter's on
+/// Runs the middle end (passes/pipeline.h) and compiles the `outputs` of `g` into a Model whose decoded outputs equal the interpreter's on
 /// every input over `vocab` up to `maxLen` tokens. Throws UserError (located at the offending
 /// node) for programs it cannot compile exactly.
 rt::Model lower(const Graph& g, const CompileOptions& options, CompileReport* report = nullptr);

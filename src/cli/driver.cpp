@@ -83,6 +83,7 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
         p.vocab = *p.graph.vocab;
     }
     p.maxLen = settings.maxLen > 0 ? settings.maxLen : p.graph.maxLen.value_or(0);
+    p.optLevel = settings.optLevel;
 
     if (settings.outputs.empty()) {
         if (!p.graph.lastSop) {
@@ -128,6 +129,7 @@ CompileOptions compileOptions(const Program& p) {
     o.outputs = p.outputs;
     o.outputNames = p.outputNames;
     o.sourceName = p.path;
+    o.optLevel = p.optLevel;
     return o;
 }
 

@@ -16,6 +16,7 @@ struct ProgramSettings {
     int maxLen = 0;                     // 0 = the program's own
     std::vector<std::string> outputs;   // empty = the last s-op the program computed
     std::vector<std::string> libraryPath;
+    int optLevel = 1;                   // -O0 turns the middle end's optimisations off
 };
 
 /// A loaded program with everything compiling and evaluating it needs.
@@ -26,6 +27,7 @@ struct Program {
     int maxLen = 0;
     std::vector<NodeId> outputs;
     std::vector<std::string> outputNames;
+    int optLevel = 1;
 };
 
 Program loadProgram(const std::string& path, const ProgramSettings& settings);

@@ -22,6 +22,9 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
     cmd->add_option("--output", s.outputs, "S-ops to output (default: the last one computed)")
         ->delimiter(',');
     cmd->add_option("-L,--lib", s.libraryPath, "Extra directory to search for `load`");
+    cmd->add_option("-O", s.optLevel, "Optimisation level: -O0 turns folding, fusing and merging "
+                                      "off (for comparison and debugging); -O1 is the default")
+        ->check(CLI::Range(0, 1));
 }
 
 namespace {
@@ -38,6 +41,7 @@ int mainImpl(int argc, char** argv) {
         addCompileCommand(app),
         addEvalCommand(app),
         addRunCommand(app),
+        addVerifyCommand(app),
     };
 
     try {

@@ -224,6 +224,16 @@ private:
                 }
                 break;
             }
+            case OpKind::WidthInverse: {
+                expectOperands(node, 1);
+                const Selection& s = selectorOperand(node, 0);
+                for (size_t q = 0; q < n_; ++q) {
+                    int64_t width = 0;
+                    for (size_t k = 0; k < n_; ++k) width += s.at(q, k) ? 1 : 0;
+                    out.emplace_back(1.0 / static_cast<double>(width + 1));
+                }
+                break;
+            }
             default:
                 throw InternalError("interpret: not an s-op kind");
         }

@@ -29,6 +29,8 @@ std::string_view toString(OpKind k) {
             return "aggregate";
         case OpKind::SelectorWidth:
             return "selector_width";
+        case OpKind::WidthInverse:
+            return "width_inverse";
     }
     return "?";
 }

@@ -29,6 +29,8 @@ enum class OpKind {
     SelectNot,      // selector: operands {a}
     Aggregate,      // s-op: operands {selector, values}; `constant` is the default
     SelectorWidth,  // s-op: operands {selector}; number of selected keys
+    WidthInverse,   // s-op: operands {selector}; 1 / (selected keys + 1), a float. Made by the
+                    // split_width pass: what one attention head reads when BOS counts as a key.
 };
 
 /// The comparison of a select, applied as cmp(key, query).

@@ -260,7 +260,11 @@ void Inference::aggregateSets(NodeId id) {
     const int N = d_.maxLen;
     std::vector<Set>& at = sets_[static_cast<size_t>(id)];
     NodeId sel = n.operands[0];
-    bool width = n.kind == OpKind::SelectorWidth;
+    bool width = n.kind == OpKind::SelectorWidth || n.kind == OpKind::WidthInverse;
+    bool inverse = n.kind == OpKind::WidthInverse;
+    auto widthValue = [&](size_t w) {
+        return inverse ? Value(1.0 / static_cast<double>(w + 1)) : Value(static_cast<int64_t>(w));
+    };
     if (!width && !bounded_[static_cast<size_t>(n.operands[1])]) {
         bounded_[static_cast<size_t>(id)] = false;
         return;
@@ -273,9 +277,11 @@ void Inference::aggregateSets(NodeId id) {
                 Keys keys = keysOf(sel, len, i);
                 if (width) {
                     if (keys.exact) {
-                        at[static_cast<size_t>(i)].insert(Value(static_cast<int64_t>(keys.keys.size())));
+                        at[static_cast<size_t>(i)].insert(widthValue(keys.keys.size()));
                     } else {
-                        for (size_t w = 0; w <= keys.keys.size(); ++w) at[static_cast<size_t>(i)].insert(Value(static_cast<int64_t>(w)));
+                        for (size_t w = 0; w <= keys.keys.size(); ++w) {
+                            at[static_cast<size_t>(i)].insert(widthValue(w));
+                        }
                     }
                     continue;
                 }
@@ -360,6 +366,7 @@ void Inference::positionSets(NodeId id) {
     }
     case OpKind::Aggregate:
     case OpKind::SelectorWidth:
+    case OpKind::WidthInverse:
         aggregateSets(id);
         return;
     default:
