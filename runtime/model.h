@@ -57,7 +57,8 @@ struct Output {
     Matrix readout;                  // d x table.size() (categorical) or d x 1 (numerical)
     std::string valueType;           // atom type of the values: "str", "int", "float", "bool"
     std::vector<std::string> table;  // the values as the REPL shows them
-    std::vector<double> numbers;     // numerical: the numeric value of each table entry
+    std::vector<double> numbers;     // numerical: the numeric value of each table entry; empty
+                                     // (with an empty table) means any whole number
     double tolerance = 0.0;          // numerical: largest allowed distance to a table entry
 };
 

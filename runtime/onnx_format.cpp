@@ -251,7 +251,9 @@ std::string findInconsistency(const Model& m) {
         if (o.name.empty()) return "an output has no name";
         if (o.name == kTokensInput) return at + "its name is the input's name";
         if (!names.insert(o.name).second) return at + "the name appears twice";
-        if (o.table.empty()) return at + "the value table is empty";
+        // Only a numerical output of whole numbers may go without a table (decoded by rounding).
+        if (o.table.empty() && o.kind == OutputKind::Categorical)
+            return at + "the value table is empty";
         if (o.kind == OutputKind::Categorical) {
             int n = static_cast<int>(o.table.size());
             if (auto e = checkShape(o.readout, d, n, at + "readout"); !e.empty()) return e;

@@ -344,7 +344,13 @@ std::vector<std::vector<OutputValues>> Runner::run(
                 const float* l = logits.data() + row * cols;
                 if (out.kind == OutputKind::Categorical) {
                     // The first maximum wins, as ONNX ArgMax does by default.
-                    values.ids.push_back(std::max_element(l, l + cols) - l);
+                    const float* best = std::max_element(l, l + cols);
+                    float second = -std::numeric_limits<float>::infinity();
+                    for (const float* c = l; c != l + cols; ++c) {
+                        if (c != best) second = std::max(second, *c);
+                    }
+                    values.ids.push_back(best - l);
+                    values.margins.push_back(cols > 1 ? *best - second : 1.0f);
                 } else {
                     values.values.push_back(l[0]);
                 }
@@ -362,6 +368,12 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
             if (id < 0 || id >= static_cast<int64_t>(out.table.size()))
                 throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
                                   ": id " + std::to_string(id) + " is outside its value table");
+            if (p < values.margins.size() && !(values.margins[p] >= kMinCategoricalMargin)) {
+                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
+                                  " is ambiguous (score margin " + numberText(values.margins[p]) +
+                                  "): an aggregate averaged different values on this input, "
+                                  "which a categorical s-op cannot hold exactly");
+            }
             decoded.push_back(out.table[id]);
         }
         return decoded;
@@ -369,6 +381,16 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
 
     for (size_t p = 0; p < values.values.size(); ++p) {
         const double v = values.values[p];
+        if (out.numbers.empty()) {
+            // Whole numbers too many for a table: the nearest integer, within the tolerance.
+            const double whole = std::round(v);
+            if (!(std::abs(v - whole) <= out.tolerance))
+                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
+                                  ": value " + numberText(v) + " is not within " +
+                                  numberText(out.tolerance) + " of a whole number");
+            decoded.push_back(std::to_string(static_cast<long long>(whole)));
+            continue;
+        }
         size_t best = 0;
         double bestDistance = std::numeric_limits<double>::infinity();
         for (size_t i = 0; i < out.numbers.size(); ++i) {

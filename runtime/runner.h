@@ -19,8 +19,14 @@ std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> t
 /// One output's raw values for one sequence, one entry per input position (BOS excluded).
 struct OutputValues {
     std::vector<int64_t> ids;    // categorical: index into Output::table
+    std::vector<float> margins;  // categorical: best minus second-best score (1 for a clean
+                                 // one-hot; near 0 when an aggregate averaged two values)
     std::vector<double> values;  // numerical: the model's number, not yet decoded
 };
+
+/// The smallest margin decode() accepts for a categorical output: a clean one-hot has 1, a
+/// move that averaged two different values at most 1/3.
+inline constexpr float kMinCategoricalMargin = 0.5f;
 
 /// Runs a Model in float32, computing what its ONNX graph computes (softmax as exp(s - max)
 /// times the reciprocal of the sum, as onnxruntime does) so both decode to the same values.
@@ -66,7 +72,8 @@ private:
     std::vector<SparseRows> readouts_;
 };
 
-/// The table values of one output for one sequence: the table entry of each id (categorical),
+/// The table values of one output for one sequence: the table entry of each id (categorical;
+/// a DecodeError when its margin is below kMinCategoricalMargin, naming the position),
 /// or the table entry nearest to each number (numerical; on a tie, the earlier entry). Throws
 /// DecodeError when a number lies farther than out.tolerance from every entry, or an id is
 /// outside the table.

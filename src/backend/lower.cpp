@@ -114,6 +114,7 @@ struct HeadPlan {
 struct Unit {
     Form in;
     Form out;  // Term.dim is the residual dimension written, Term.coeff the weight
+    std::optional<double> atBos;  // what `in` reads at BOS; default: silent there
 };
 
 struct BlockPlan {
@@ -225,6 +226,7 @@ public:
     rt::Model run(CompileReport* report);
 
 private:
+    std::vector<int> reuseSlots(int layers);
     void reportPlacements(CompileReport& report, int layers) const;
     int newDim(double atBos = 0.0) {
         bos_.push_back(atBos);
@@ -502,6 +504,39 @@ Repr Lowering::lowerMap(NodeId id) {
         r.numerical = true;
         r.set = outSet;
         r.ready = ready;
+        if (!outSet.bounded) {
+            // The range of a linear form follows from its operands' ranges.
+            bool known = true, integral = std::abs(plan.affine.back() - std::round(plan.affine.back())) == 0;
+            double lo = plan.affine.back(), hi = plan.affine.back();
+            for (size_t i = 0; i < ops.size(); ++i) {
+                double c = plan.affine[i];
+                if (c == 0.0) continue;
+                const ValueSet& in = ops[i]->numerical ? ops[i]->set : ValueSet{};
+                double a, b;
+                bool wholeIn;
+                if (ops[i]->numerical) {
+                    known = known && in.rangeKnown;
+                    a = in.lo;
+                    b = in.hi;
+                    wholeIn = in.integral;
+                } else {
+                    a = b = ops[i]->values.front().toDouble();
+                    wholeIn = true;
+                    for (const Value& v : ops[i]->values) {
+                        a = std::min(a, v.toDouble());
+                        b = std::max(b, v.toDouble());
+                        wholeIn = wholeIn && (v.isInt() || v.isBool());
+                    }
+                }
+                lo += std::min(c * a, c * b);
+                hi += std::max(c * a, c * b);
+                integral = integral && wholeIn && c == std::round(c);
+            }
+            r.set.rangeKnown = known;
+            r.set.lo = lo;
+            r.set.hi = hi;
+            r.set.integral = known && integral;
+        }
         Form f = {{kOne, plan.affine.back()}};
         for (size_t i = 0; i < ops.size(); ++i) {
             if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
@@ -977,6 +1012,12 @@ Repr Lowering::lowerAggregate(NodeId id) {
     if (!numerical && !outSet.bounded) {
         fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding");
     }
+    if (!numerical && outSet.averagesDistinct) {
+        fail(n, "this aggregate can select several keys holding different values, and "
+                "averaging them has no exact categorical result; make the selector pick one key "
+                "(e.g. add `and select(indices, indices, ==)`-style conditions), use a reduction "
+                "such as \"latest\" or \"max\", or aggregate numbers");
+    }
 
     std::vector<Block> blocks = selectorBlocks(n.operands[0]);
     int ready = std::max(vals.ready, tieReady);
@@ -1148,8 +1189,19 @@ rt::Model Lowering::run(CompileReport* report) {
     for (const HeadPlan& h : heads_) layers = std::max(layers, h.layer + 1);
     for (const BlockPlan& b : blocks_) layers = std::max(layers, b.layer + 1);
 
+    // Weights are built on virtual dimensions, one per value of every slot; `phys` maps them
+    // onto the residual stream, where a dead slot's dimensions are reused.
+    std::vector<int> phys(bos_.size());
+    for (size_t i = 0; i < phys.size(); ++i) phys[i] = static_cast<int>(i);
+    if (options_.optLevel > 0) phys = reuseSlots(layers);
+    int physWidth = 0;
+    for (int p : phys) physWidth = std::max(physWidth, p + 1);
+    auto remap = [&](std::vector<Entry>& entries, bool rows) {
+        for (Entry& e : entries) (rows ? e.row : e.col) = phys[static_cast<size_t>(rows ? e.row : e.col)];
+    };
+
     rt::Model m;
-    const int d = static_cast<int>(bos_.size());
+    const int d = physWidth;
     m.width = d;
     m.maxLen = options_.maxLen;
     for (const Value& v : options_.vocab) m.vocab.push_back(toDisplay(v));
@@ -1161,12 +1213,12 @@ rt::Model Lowering::run(CompileReport* report) {
     m.tokenEmbedding = rt::Matrix(static_cast<int>(options_.vocab.size()) + 1, d);
     for (size_t i = 0; i < options_.vocab.size(); ++i) {
         m.tokenEmbedding.at(static_cast<int>(i), kOne) = 1.0f;
-        m.tokenEmbedding.at(static_cast<int>(i), tokenDims_[i]) = 1.0f;
+        m.tokenEmbedding.at(static_cast<int>(i), phys[static_cast<size_t>(tokenDims_[i])]) = 1.0f;
     }
     m.tokenEmbedding.at(static_cast<int>(options_.vocab.size()), kBos) = 1.0f;
     m.positionEmbedding = rt::Matrix(options_.maxLen + 1, d);
     for (int p = 0; p < options_.maxLen; ++p) {
-        m.positionEmbedding.at(p + 1, indexDims_[static_cast<size_t>(p)]) = 1.0f;
+        m.positionEmbedding.at(p + 1, phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])]) = 1.0f;
     }
 
     // Sums in double, rounds once: large opposite terms (gates, BOS fixes) cancel exactly.
@@ -1182,10 +1234,15 @@ rt::Model Lowering::run(CompileReport* report) {
     for (const HeadPlan& h : heads_) {
         rt::Head head;
         head.label = h.label;
-        head.wq = dense(h.q, d, h.dk);
-        head.wk = dense(h.k, d, h.dk);
-        head.wv = dense(h.v, d, h.dv);
-        head.wo = dense(h.o, h.dv, d);
+        HeadPlan ph = h;
+        remap(ph.q, true);
+        remap(ph.k, true);
+        remap(ph.v, true);
+        remap(ph.o, false);
+        head.wq = dense(ph.q, d, h.dk);
+        head.wk = dense(ph.k, d, h.dk);
+        head.wv = dense(ph.v, d, h.dv);
+        head.wo = dense(ph.o, h.dv, d);
         m.layers[static_cast<size_t>(h.layer)].heads.push_back(std::move(head));
         if (report) report->heads.push_back({h.layer, h.label, h.dk, h.dv});
     }
@@ -1196,13 +1253,15 @@ rt::Model Lowering::run(CompileReport* report) {
         for (const BlockPlan& b : blocks_) {
             if (b.layer != l) continue;
             for (const Unit& u : b.units) {
-                emitColumn(w1, hidden, u.in, -kBosSilence);
+                emitColumn(w1, hidden, u.in, u.atBos.value_or(-kBosSilence));
                 for (const Term& t : u.out) w2.push_back({hidden, t.dim, t.coeff});
                 ++hidden;
             }
             mlp.labels.push_back(b.label);
             if (report) report->blocks.push_back({l, b.label, static_cast<int>(b.units.size())});
         }
+        remap(w1, true);
+        remap(w2, false);
         mlp.w1 = dense(w1, d, hidden);
         mlp.w2 = dense(w2, hidden, d);
     }
@@ -1213,13 +1272,30 @@ rt::Model Lowering::run(CompileReport* report) {
         rt::Output o;
         o.name = options_.outputNames.at(i);
         if (r.numerical) {
+            o.kind = rt::OutputKind::Numerical;
+            if (!r.set.bounded && r.set.rangeKnown && r.set.integral) {
+                // Too many values for a table, but all whole: decoded by rounding.
+                o.readout = rt::Matrix(d, 1);
+                for (const Term& t : r.cols[0]) {
+                    o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
+                }
+                o.tolerance = 0.25;
+                o.valueType = "int";
+                if (std::max(std::abs(r.set.lo), std::abs(r.set.hi)) > (1 << 22)) {
+                    fail(n, "output '" + o.name + "' ranges over whole numbers too large for "
+                            "float32 to keep exact");
+                }
+                m.outputs.push_back(std::move(o));
+                continue;
+            }
             if (!r.set.bounded || r.set.values.empty()) {
                 fail(n, "output '" + o.name + "' is numerical with too many possible values "
                         "to decode exactly");
             }
-            o.kind = rt::OutputKind::Numerical;
             o.readout = rt::Matrix(d, 1);
-            for (const Term& t : r.cols[0]) o.readout.at(t.dim, 0) += static_cast<float>(t.coeff);
+            for (const Term& t : r.cols[0]) {
+                o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
+            }
             double gap = std::numeric_limits<double>::infinity();
             for (size_t j = 0; j + 1 < r.set.values.size(); ++j) {
                 gap = std::min(gap, r.set.values[j + 1].toDouble() - r.set.values[j].toDouble());
@@ -1235,7 +1311,8 @@ rt::Model Lowering::run(CompileReport* report) {
             o.readout = rt::Matrix(d, static_cast<int>(r.values.size()));
             for (size_t j = 0; j < r.values.size(); ++j) {
                 for (const Term& t : r.cols[j]) {
-                    o.readout.at(t.dim, static_cast<int>(j)) += static_cast<float>(t.coeff);
+                    o.readout.at(phys[static_cast<size_t>(t.dim)], static_cast<int>(j)) +=
+                        static_cast<float>(t.coeff);
                 }
                 o.table.push_back(toDisplay(r.values[j]));
             }
@@ -1247,9 +1324,99 @@ rt::Model Lowering::run(CompileReport* report) {
     if (report) {
         report->layers = layers;
         report->width = d;
+        report->virtualWidth = static_cast<int>(bos_.size());
         reportPlacements(*report, layers);
+        for (auto& p : report->placements) {
+            for (int& dim : p.dims) dim = phys[static_cast<size_t>(dim)];
+        }
     }
     return m;
+}
+
+/// Maps every virtual dimension to a residual dimension, reusing the dimensions of slots no
+/// one reads any more (greedy interval colouring in order of writing). A reused dimension is
+/// first erased by two MLP units (relu(x) and relu(-x), written back negated), in the first
+/// MLP after its last read, BOS included, so the next occupant starts from zero everywhere.
+std::vector<int> Lowering::reuseSlots(int layers) {
+    const size_t count = bos_.size();
+    constexpr int kNever = -1;
+    const int kForever = 2 * layers + 3;  // read by an output
+    std::vector<int> written(count, kNever), lastRead(count, kNever);
+    for (int d : tokenDims_) written[static_cast<size_t>(d)] = 0;
+    for (int d : indexDims_) written[static_cast<size_t>(d)] = 0;
+    auto read = [&](int dim, int at) {
+        int& r = lastRead[static_cast<size_t>(dim)];
+        r = std::max(r, at);
+    };
+    for (const HeadPlan& h : heads_) {
+        for (const auto* m : {&h.q, &h.k, &h.v}) {
+            for (const Entry& e : *m) read(e.row, 2 * h.layer + 1);
+        }
+        for (const Entry& e : h.o) written[static_cast<size_t>(e.col)] = 2 * h.layer + 1;
+    }
+    for (const BlockPlan& b : blocks_) {
+        for (const Unit& u : b.units) {
+            for (const Term& t : u.in) read(t.dim, 2 * b.layer + 2);
+            for (const Term& t : u.out) written[static_cast<size_t>(t.dim)] = 2 * b.layer + 2;
+        }
+    }
+    for (NodeId id : options_.outputs) {
+        for (const Form& f : reprs_[static_cast<size_t>(id)]->cols) {
+            for (const Term& t : f) read(t.dim, kForever);
+        }
+    }
+
+    std::vector<int> order;
+    for (size_t v = 2; v < count; ++v) {
+        if (written[v] != kNever) order.push_back(static_cast<int>(v));
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return written[static_cast<size_t>(a)] < written[static_cast<size_t>(b)];
+    });
+
+    std::vector<int> phys(count);
+    phys[kOne] = kOne;
+    phys[kBos] = kBos;
+    struct Occupied {
+        int dim;       // residual dimension
+        int occupant;  // virtual dimension living there
+        int freeAt;    // sublayer of the MLP that erases it (kForever: never)
+    };
+    std::vector<Occupied> slots;
+    std::map<int, BlockPlan> erasers;  // per layer
+    int next = 2;
+    for (int v : order) {
+        const size_t vi = static_cast<size_t>(v);
+        auto free = std::find_if(slots.begin(), slots.end(), [&](const Occupied& o) {
+            return o.freeAt < written[vi];
+        });
+        if (free == slots.end()) {
+            phys[vi] = next;
+            slots.push_back({next++, v, 0});
+            free = slots.end() - 1;
+        } else {
+            // Erase the previous occupant where it was last needed.
+            int u = free->occupant;
+            int eraseLayer = (free->freeAt - 2) / 2;
+            BlockPlan& eraser = erasers[eraseLayer];
+            double b = bos_[static_cast<size_t>(u)];
+            eraser.units.push_back({{{u, 1.0}}, {{u, -1.0}}, b});
+            eraser.units.push_back({{{u, -1.0}}, {{u, 1.0}}, -b});
+            phys[vi] = free->dim;
+            free->occupant = v;
+        }
+        // Free once read for the last time, and never in the sublayer that writes it.
+        int last = std::max(lastRead[vi], written[vi] + 1);
+        int eraseLayer = (last - 1) / 2;
+        free->freeAt = lastRead[vi] >= kForever || eraseLayer >= layers ? kForever
+                                                                       : 2 * eraseLayer + 2;
+    }
+    for (auto& [layer, eraser] : erasers) {
+        eraser.layer = layer;
+        eraser.label = "free dead slots";
+        blocks_.push_back(std::move(eraser));
+    }
+    return phys;
 }
 
 void Lowering::reportPlacements(CompileReport& report, int layers) const {

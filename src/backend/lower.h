@@ -48,7 +48,8 @@ struct CompileReport {
     std::vector<Block> blocks;
     std::vector<Placement> placements;  // in graph order, only s-ops the outputs need
     int layers = 0;
-    int width = 0;
+    int width = 0;         // residual dimensions of the model
+    int virtualWidth = 0;  // dimensions before dead slots were reused
 };
 
 /// Runs the middle end (passes/pipeline.h) and compiles the `outputs` of `g` into a Model whose decoded outputs equal the interpreter's on

@@ -35,6 +35,8 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s);
 Command addCompileCommand(CLI::App& app);
 Command addEvalCommand(CLI::App& app);
 Command addRunCommand(CLI::App& app);
+Command addInspectCommand(CLI::App& app);
+Command addDrawCommand(CLI::App& app);
 Command addVerifyCommand(CLI::App& app);
 
 }  // namespace raspc::cli

@@ -9,6 +9,11 @@
 #include "backend/lower.h"
 #include "backend/onnx_writer.h"
 #include "cli/commands.h"
+#include "cli/inspection.h"
+#include "frontend/ast_printer.h"
+#include "frontend/parser.h"
+#include "ir/printer.h"
+#include "passes/pipeline.h"
 #include "runtime/onnx_reader.h"
 
 namespace raspc::cli {
@@ -80,7 +85,7 @@ int runCompile(const std::string& path, const ProgramSettings& settings, std::st
     checkOutputPath(out, path, force);
     CompileReport report;
     auto start = std::chrono::steady_clock::now();
-    rt::Model m = lower(p.graph, compileOptions(p), &report);
+    rt::Model m = compileProgram(p, report);
     writeOnnx(m, out);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                     .count();
@@ -95,12 +100,38 @@ int runCompile(const std::string& path, const ProgramSettings& settings, std::st
     return kExitOk;
 }
 
+/// `--emit=<stage>`: prints one stage of compiling instead of writing a model.
+int runEmit(const std::string& stage, const std::string& path, const ProgramSettings& settings) {
+    if (stage == "ast") {
+        // The file as written: no library, nothing run.
+        printAst(std::cout, parseFile(path));
+        return kExitOk;
+    }
+    Program p = loadProgram(path, settings);
+    if (stage == "ir") {
+        printGraph(std::cout, p.graph, p.outputs);
+    } else if (stage == "ir-opt") {
+        CompileOptions options = compileOptions(p);
+        PassOptions passes;
+        passes.optLevel = options.optLevel;
+        passes.domain = Domain{options.vocab, options.maxLen};
+        std::vector<NodeId> outputs = options.outputs;
+        Graph g = optimize(p.graph, outputs, passes);
+        printGraph(std::cout, g, outputs);
+    } else {
+        CompileReport report;
+        std::cout << scheduleText(compileProgram(p, report));
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 Command addCompileCommand(CLI::App& app) {
     struct State {
         ProgramSettings settings;
         std::string file, out;
+        std::string emit;
         bool asJson = false, force = false;
     };
     auto st = std::make_shared<State>();
@@ -110,8 +141,15 @@ Command addCompileCommand(CLI::App& app) {
                                          "with .onnx)");
     cmd->add_flag("--force", st->force, "Replace an existing file that is not a raspc model");
     cmd->add_flag("--json", st->asJson, "Print the compile report as JSON");
+    cmd->add_option("--emit", st->emit, "Print a stage to stdout instead of writing the model: "
+                                        "ast, ir (as elaborated), ir-opt (after the middle "
+                                        "end), schedule (layers and what each sublayer computes)")
+        ->check(CLI::IsMember({"ast", "ir", "ir-opt", "schedule"}));
     addProgramOptions(cmd, st->settings);
-    return {cmd, [st] { return runCompile(st->file, st->settings, st->out, st->asJson, st->force); }};
+    return {cmd, [st] {
+                if (!st->emit.empty()) return runEmit(st->emit, st->file, st->settings);
+                return runCompile(st->file, st->settings, st->out, st->asJson, st->force);
+            }};
 }
 
 }  // namespace raspc::cli

@@ -41,6 +41,8 @@ int mainImpl(int argc, char** argv) {
         addCompileCommand(app),
         addEvalCommand(app),
         addRunCommand(app),
+        addInspectCommand(app),
+        addDrawCommand(app),
         addVerifyCommand(app),
     };
 

@@ -36,12 +36,12 @@ struct Plan {
 
 /// The first input on which the interpreter and the model differ (or either fails).
 struct Disagreement {
-    size_t index = 0;                         // in its chunk
+    size_t index = 0;  // in its chunk
     std::vector<int32_t> ids;
-    std::string output;                       // empty when no single output is at fault
+    std::string output;  // empty when no single output is at fault
     std::vector<std::string> interpreterValues;
     std::vector<std::string> modelValues;
-    std::string error;                        // why a side has no values, if it has none
+    std::string error;  // why a side has no values, if it has none
 };
 
 // How many inputs of lengths 1..maxLen there are over `v` tokens, stopping once past `cap`.
@@ -58,9 +58,8 @@ int64_t countUpTo(int64_t v, int maxLen, int64_t cap) {
 
 Plan makePlan(int64_t vocabSize, int maxLen, const VerifyOptions& o) {
     Plan plan;
-    while (plan.exhaustiveLength < maxLen &&
-           countUpTo(vocabSize, plan.exhaustiveLength + 1, o.exhaustiveLimit) <=
-               o.exhaustiveLimit) {
+    while (plan.exhaustiveLength < maxLen && countUpTo(vocabSize, plan.exhaustiveLength + 1,
+                                                       o.exhaustiveLimit) <= o.exhaustiveLimit) {
         ++plan.exhaustiveLength;
     }
     plan.exhaustiveCount = countUpTo(vocabSize, plan.exhaustiveLength, o.exhaustiveLimit);
@@ -177,9 +176,8 @@ std::optional<Disagreement> checkChunk(const Program& p, const rt::Model& m,
             try {
                 got = rt::decode(m.outputs[o], results[s][o]);
             } catch (const rt::DecodeError& e) {
-                return Disagreement{s, chunk[s], m.outputs[o].name, want, {},
-                                    std::string("the model's output does not decode: ") +
-                                        e.what()};
+                std::string why = std::string("the model's output does not decode: ") + e.what();
+                return Disagreement{s, chunk[s], m.outputs[o].name, want, {}, why};
             }
             if (!sameSequence(want, got)) {
                 return Disagreement{s, chunk[s], m.outputs[o].name, want, got, ""};
@@ -221,9 +219,8 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
     Program p = loadProgram(path, settings);
     rt::Model m = lower(p.graph, compileOptions(p));
     if (m.vocab.size() != p.vocab.size()) {
-        throw InternalError("verify: the model's vocabulary has " +
-                            std::to_string(m.vocab.size()) + " tokens, the program's " +
-                            std::to_string(p.vocab.size()));
+        throw InternalError("verify: the model's vocabulary has " + std::to_string(m.vocab.size()) +
+                            " tokens, the program's " + std::to_string(p.vocab.size()));
     }
     for (size_t i = 0; i < p.vocab.size(); ++i) {
         if (m.vocab[i] != toDisplay(p.vocab[i])) {
@@ -262,7 +259,8 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
         checked += static_cast<int64_t>(chunk.size());
         chunk.clear();
         chunkLen = 0;
-        if (progress) std::cerr << "\rverify: " << checked << "/" << total << " inputs" << std::flush;
+        if (progress)
+            std::cerr << "\rverify: " << checked << "/" << total << " inputs" << std::flush;
     }
     if (progress) std::cerr << "\r\033[K";
 
@@ -296,8 +294,9 @@ Command addVerifyCommand(CLI::App& app) {
     };
     auto st = std::make_shared<State>();
     CLI::App* cmd = app.add_subcommand(
-        "verify", "Compile a program and check the model against the interpreter: on every "
-                  "input when there are few enough, else on every short input and random ones");
+        "verify",
+        "Compile a program and check the model against the interpreter: on every "
+        "input when there are few enough, else on every short input and random ones");
     cmd->add_option("program", st->file, "The .rasp program")->required();
     cmd->add_option("--exhaustive-limit", st->options.exhaustiveLimit,
                     "Check every input up to the longest length whose inputs number at most "

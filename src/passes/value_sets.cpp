@@ -67,7 +67,8 @@ bool anyFloat(const Set& s) {
 class Inference {
 public:
     Inference(const Graph& g, const Domain& d) : g_(g), d_(d), exact_(g.nodes.size()),
-                                                   sets_(g.nodes.size()), bounded_(g.nodes.size(), true) {}
+                                                   sets_(g.nodes.size()), bounded_(g.nodes.size(), true),
+          averages_(g.nodes.size(), false) {}
 
     std::vector<ValueSet> run();
 
@@ -87,13 +88,14 @@ private:
     bool structured(NodeId sel) const;
     bool selects(NodeId sel, int n, int q, int k) const;
     Keys keysOf(NodeId sel, int n, int q) const;
-    Set reduce(const Node& n, const Keys& keys, int maxWidth);
+    Set reduce(NodeId id, const Keys& keys, int maxWidth);
 
     const Graph& g_;
     const Domain& d_;
     std::vector<std::optional<Table>> exact_;
     std::vector<std::vector<Set>> sets_;  // [node][i]
     std::vector<bool> bounded_;
+    std::vector<bool> averages_;  // per aggregate: see ValueSet::averagesDistinct
 };
 
 /// Tables for nodes that depend on positions alone.
@@ -190,7 +192,8 @@ Inference::Keys Inference::keysOf(NodeId sel, int len, int q) const {
 }
 
 /// The values an aggregate may produce at one query whose keys are `keys`.
-Set Inference::reduce(const Node& n, const Keys& keys, int maxWidth) {
+Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
+    const Node& n = g_[id];
     const auto& vals = sets_[static_cast<size_t>(n.operands[1])];
     Set out;
     bool canBeEmpty = keys.keys.empty() || !keys.exact;
@@ -218,6 +221,7 @@ Set Inference::reduce(const Node& n, const Keys& keys, int maxWidth) {
         return out;
     case Reduction::Mean:
         if (moves) {
+            if (keys.exact && keys.keys.size() >= 2 && pool.size() >= 2) averages_[static_cast<size_t>(id)] = true;
             out.insert(pool.begin(), pool.end());
             return out;
         }
@@ -288,7 +292,7 @@ void Inference::aggregateSets(NodeId id) {
                 auto key = std::make_pair(keys.exact, keys.keys);
                 auto it = memo.find(key);
                 if (it == memo.end()) {
-                    it = memo.emplace(key, reduce(n, keys, static_cast<int>(keys.keys.size()))).first;
+                    it = memo.emplace(key, reduce(id, keys, static_cast<int>(keys.keys.size()))).first;
                 }
                 at[static_cast<size_t>(i)].insert(it->second.begin(), it->second.end());
             }
@@ -381,10 +385,29 @@ std::vector<ValueSet> Inference::run() {
         positionSets(static_cast<NodeId>(id));
     }
     std::vector<ValueSet> out(g_.nodes.size());
+    auto whole = [](const Value& v) { return v.isInt() || v.isBool(); };
     for (size_t id = 0; id < g_.nodes.size(); ++id) {
-        if (g_.nodes[id].isSelector()) continue;
+        const Node& n = g_.nodes[id];
+        if (n.isSelector()) continue;
         if (!bounded_[id]) {
             out[id] = unbounded();
+            // Aggregates of known numbers keep a range even when their sets are too large.
+            if (n.kind == OpKind::Aggregate && n.constant.isNumber()) {
+                const ValueSet& vals = out[static_cast<size_t>(n.operands[1])];
+                if (vals.rangeKnown) {
+                    double d = n.constant.toDouble();
+                    double lo = vals.lo, hi = vals.hi;
+                    if (n.reduction == Reduction::Sum) {
+                        lo = std::min(0.0, d_.maxLen * lo);
+                        hi = std::max(0.0, d_.maxLen * hi);
+                    }
+                    out[id].rangeKnown = true;
+                    out[id].lo = std::min(lo, d);
+                    out[id].hi = std::max(hi, d);
+                    out[id].integral = vals.integral && whole(n.constant) &&
+                                       n.reduction != Reduction::Mean;
+                }
+            }
             continue;
         }
         Set all;
@@ -394,6 +417,8 @@ std::vector<ValueSet> Inference::run() {
             continue;
         }
         out[id] = fromSet(all);
+        out[id].averagesDistinct = averages_[id];
+        out[id].integral = !all.empty() && std::all_of(all.begin(), all.end(), whole);
     }
     return out;
 }

@@ -17,6 +17,12 @@ struct ValueSet {
     bool rangeKnown = true;     // lo/hi are valid (numbers only)
     double lo = 0.0;
     double hi = 0.0;
+    /// Aggregates: some query surely selects two or more keys whose values may differ while
+    /// the values are not numbers (or are annotated categorical), so no one value is right.
+    bool averagesDistinct = false;
+    /// Every value is a whole number (ints or bools); with `rangeKnown`, enough to decode an
+    /// unbounded set by rounding.
+    bool integral = false;
 
     bool allNumbers() const;
 };
