@@ -78,6 +78,8 @@ struct Model {
     std::string version;              // raspc version that wrote it
     std::string source;               // program file it was compiled from
     std::string floatType = "float32";
+    /// Every query attends only to keys at its own position or before (BOS included).
+    bool causal = false;
     /// The compiler's account of where each s-op lives in the residual stream and how wide each
     /// MLP block is, as JSON, for `raspc inspect`. Informative only: the runner ignores it, and
     /// "" (files from before it existed) just means inspect shows less.

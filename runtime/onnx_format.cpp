@@ -154,6 +154,7 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
     props.emplace_back(kKeyFloatType, m.floatType);
     props.emplace_back(kKeySource, m.source);
     if (!m.reportJson.empty()) props.emplace_back(kKeyReport, m.reportJson);
+    if (m.causal) props.emplace_back(kKeyCausal, "true");
     return props;
 }
 
@@ -171,6 +172,8 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
     // Optional: older files lack it, and nothing but `raspc inspect` reads it.
     auto report = props.find(std::string(kKeyReport));
     m.reportJson = report == props.end() ? "" : report->second;
+    auto causal = props.find(std::string(kKeyCausal));
+    m.causal = causal != props.end() && causal->second == "true";
 
     m.outputs.clear();
     for (const std::string& name : r.strings(std::string(kKeyOutputs))) {

@@ -42,6 +42,8 @@ inline constexpr std::string_view kKeyOutputs = "raspc.outputs";           // JS
 inline constexpr std::string_view kKeyLayers = "raspc.layers";             // JSON [{heads, mlp}]
 inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // for people
 inline constexpr std::string_view kKeyFloatType = "raspc.float_type";
+/// Optional: "true" when attention is causally masked (absent in older files: not causal).
+inline constexpr std::string_view kKeyCausal = "raspc.causal";
 inline constexpr std::string_view kKeySource = "raspc.source";
 /// Optional: Model::reportJson (slot map and MLP block widths), absent when empty.
 inline constexpr std::string_view kKeyReport = "raspc.report";

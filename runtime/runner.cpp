@@ -163,10 +163,10 @@ void softmax(float* s, int n) {
     for (int j = 0; j < n; ++j) s[j] *= scale;
 }
 
-// One head over one sequence: h = softmax(q k^T) v for the segment's rows. keysVisible(i)
-// keys are visible to query i; today every key (no mask), a causal mask would pass i + 1.
+// One head over one sequence: h = softmax(q k^T) v for the segment's rows. Query i sees every
+// key, or with a causal mask keys 0..i (BOS is row 0, so it is always visible).
 void attend(const float* q, const float* k, const float* v, int dk, int dv, Segment seg, float* h,
-            std::vector<float>& kt, std::vector<float>& scores) {
+            std::vector<float>& kt, std::vector<float>& scores, bool causal) {
     const int n = seg.rows;
     q += seg.offset * dk;
     k += seg.offset * dk;
@@ -180,7 +180,7 @@ void attend(const float* q, const float* k, const float* v, int dk, int dv, Segm
     scores.resize(n);
 
     for (int i = 0; i < n; ++i) {
-        const int keysVisible = n;
+        const int keysVisible = causal ? i + 1 : n;
         std::fill(scores.begin(), scores.begin() + keysVisible, 0.0f);
         const float* qi = q + static_cast<size_t>(i) * dk;
         for (int c = 0; c < dk; ++c) {
@@ -293,7 +293,8 @@ std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batc
             matmul(layerIn, inSparse, totalRows, *head.wk.w, head.wk.nonZeroRows, k.data());
             matmul(layerIn, inSparse, totalRows, *head.wv.w, head.wv.nonZeroRows, v.data());
             for (const Segment& seg : segments)
-                attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores);
+                attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores,
+                       model_.causal);
             matmul(h, mostlyZero(h), totalRows, *head.wo.w, head.wo.nonZeroRows, delta.data());
             addInto(x, delta);
         }

@@ -47,6 +47,17 @@ struct Term {
     double coeff;
 };
 
+/// Values closer than this (relative) are the same number up to double rounding noise, as
+/// 0.6 - 0.4 and 0.2 are.
+constexpr double kNoise = 1e-9;
+// A threshold a model must see across needs its two sides this far apart (relative to the
+// largest magnitude involved): float32 keeps about 7 digits, and sums lose a few more.
+constexpr double kFloat32Resolution = 1e-5;
+
+bool nearlyEqual(double a, double b) {
+    return std::abs(a - b) <= kNoise * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
 /// A linear read of the residual stream: sum of coeff * x[dim].
 using Form = std::vector<Term>;
 
@@ -215,7 +226,7 @@ class Lowering {
 public:
     Lowering(const Graph& g, const CompileOptions& options)
         : g_(g), options_(options),
-          sets_(inferValueSets(g, Domain{options.vocab, options.maxLen})),
+          sets_(inferValueSets(g, Domain{options.vocab, options.maxLen, g.causal})),
           reprs_(g.nodes.size()), selectOperand_(g.nodes.size(), false) {
         for (const Node& n : g.nodes) {
             if (n.kind != OpKind::Select) continue;
@@ -269,6 +280,10 @@ private:
     };
     std::optional<Fused> fuse(const Node& n);
 
+    /// What `id` will look like once lowered (encoding, values, readiness), without lowering
+    /// maps: fusion decides from these whether a map needs a slot of its own at all.
+    const Repr& shadow(NodeId id);
+
     /// True when some select compares `n` (by value: the node itself, not a fused copy).
     bool comparedBySelect(const Node& n) const {
         for (size_t id = 0; id < g_.nodes.size(); ++id) {
@@ -308,6 +323,7 @@ private:
     std::vector<ValueSet> sets_;
     std::vector<std::optional<Repr>> reprs_;
     std::vector<bool> selectOperand_;  // per node: a select reads it as keys or queries
+    std::map<NodeId, Repr> shadows_;   // planned maps not (yet) lowered; no columns
     std::map<NodeId, Repr> categoricalCopies_;
     std::map<std::vector<NodeId>, Repr> tuples_;
     std::vector<double> bos_;
@@ -436,7 +452,7 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
         bool isMap = m.kind == OpKind::Map || m.kind == OpKind::SequenceMap;
         if (isMap && depth < kMaxFuseDepth) {
             std::vector<const Repr*> ops;
-            for (NodeId op : m.operands) ops.push_back(&repr(op));
+            for (NodeId op : m.operands) ops.push_back(&shadow(op));
             if (planMap(m, ops, sets_[static_cast<size_t>(id)]).route == MapRoute::Mlp) {
                 Expr e;
                 e.node = &m;
@@ -453,14 +469,14 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
     Expr root;
     root.node = &n;
     for (NodeId op : n.operands) {
-        directReady = std::max(directReady, repr(op).ready);
+        directReady = std::max(directReady, shadow(op).ready);
         root.kids.push_back(build(op, 0));
     }
 
     size_t rows = 1;
     int leafReady = 0;
     for (NodeId leaf : out.leaves) {
-        const Repr& r = repr(leaf);
+        const Repr& r = shadow(leaf);
         leafReady = std::max(leafReady, r.ready);
         if (r.isConstant) continue;
         if (r.numerical && !r.set.bounded) return std::nullopt;
@@ -479,22 +495,42 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
     return out;
 }
 
+const Repr& Lowering::shadow(NodeId id) {
+    if (const auto& r = reprs_[static_cast<size_t>(id)]) return *r;
+    if (auto it = shadows_.find(id); it != shadows_.end()) return it->second;
+    const Node& m = g_[id];
+    if (m.kind != OpKind::Map && m.kind != OpKind::SequenceMap) return repr(id);
+    std::vector<const Repr*> ops;
+    int ready = 0;
+    for (NodeId op : m.operands) {
+        ops.push_back(&shadow(op));
+        ready = std::max(ready, ops.back()->ready);
+    }
+    const ValueSet& set = sets_[static_cast<size_t>(id)];
+    MapPlan plan = planMap(m, ops, set);
+    Repr r;
+    r.numerical = plan.numericalOut;
+    r.set = set;
+    if (!r.numerical) r.values = set.values;
+    r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
+    return shadows_.emplace(id, std::move(r)).first->second;
+}
+
 Repr Lowering::lowerMap(NodeId id) {
     const ValueSet& outSet = sets_[static_cast<size_t>(id)];
     std::optional<Fused> fused;
     const Node* n = &g_[id];
     std::vector<const Repr*> ops;
-    for (NodeId op : n->operands) ops.push_back(&repr(op));
+    for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         fused = fuse(*n);
-        if (fused) {
-            n = &fused->node;
-            ops.clear();
-            for (NodeId op : n->operands) ops.push_back(&repr(op));
-            plan = planMap(*n, ops, outSet);
-        }
+        if (fused) n = &fused->node;
     }
+    // Only now are the operands lowered: a map that fusion read through gets no slot.
+    ops.clear();
+    for (NodeId op : n->operands) ops.push_back(&repr(op));
+    plan = planMap(*n, ops, outSet);
     int ready = 0;
     for (const Repr* r : ops) ready = std::max(ready, r->ready);
 
@@ -560,7 +596,7 @@ Repr Lowering::lowerMap(NodeId id) {
             }
         }
         size_t count = var ? var->values.size() : 1;
-        std::map<Value, size_t> column;
+        std::map<Value, size_t, TableLess> column;
         if (!plan.numericalOut) {
             for (const Value& v : outSet.values) {
                 column.emplace(v, r.values.size());
@@ -619,9 +655,11 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible "
                     "values to tabulate");
         }
+        // Gaps that are only rounding noise do not count: such values are one number.
         double ownGap = std::numeric_limits<double>::infinity();
         for (size_t i = 0; i + 1 < set.values.size(); ++i) {
-            ownGap = std::min(ownGap, set.values[i + 1].toDouble() - set.values[i].toDouble());
+            double a = set.values[i].toDouble(), b = set.values[i + 1].toDouble();
+            if (!nearlyEqual(a, b)) ownGap = std::min(ownGap, b - a);
         }
         double lambda = 1.0;
         if (!points.front().xs.empty() && std::isfinite(ownGap)) lambda = (span + gap) / ownGap;
@@ -647,11 +685,6 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.z < b.z; });
     double zMax = 0.0;
     for (const Point& p : points) zMax = std::max(zMax, std::abs(p.z));
-    // float32 keeps about 7 digits: neighbouring z must stay apart after rounding.
-    if (!nums.empty() && points.size() > 1 && std::isfinite(gap) && gap < zMax * 1e-5) {
-        fail(n, "'" + describe(n) + "' reads numerical values too close together to tell apart "
-                "in float32");
-    }
     const bool numericalIn = !nums.empty();
 
     Repr out;
@@ -659,7 +692,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     out.numerical = numericalOut;
     out.ready = 2 * layer + 2;
     out.set = outSet;
-    std::map<Value, int> dimOf;
+    std::map<Value, int, TableLess> dimOf;
     if (numericalOut) {
         int d = newDim();
         out.cols.push_back({{d, 1.0}});
@@ -728,10 +761,16 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             for (size_t i = 1; i < points.size(); ++i) {
                 std::optional<Value> cur = callAt(points[i]);
                 if (!cur) continue;
-                if (prev && *cur == *prev && cur->isNumber() == prev->isNumber()) continue;
+                if (prev && sameTableEntry(*cur, *prev)) continue;
                 // A ramp from 0 to 1 between the previous point and this one, leaving a
                 // quarter of the gap on each side for float32 error.
                 double lo = points[i - 1].z, hi = points[i].z;
+                if (hi - lo < kFloat32Resolution * std::max(1.0, zMax)) {
+                    fail(n, "'" + describe(n) + "' gives different results for numerical "
+                            "inputs too close together to tell apart in float32 (z = " +
+                            toDisplay(Value(lo)) + " and " + toDisplay(Value(hi)) +
+                            "); compare with a margin, or round() the input first");
+                }
                 double a = lo + (hi - lo) / 4, b = hi - (hi - lo) / 4;
                 double slope = 1.0 / (b - a);
                 double closed = cats.empty() ? 0.0 : slope * (xMax + std::abs(a)) + 2.0;
@@ -1039,11 +1078,11 @@ Repr Lowering::lowerAggregate(NodeId id) {
     } else {
         int col = 0;
         for (const Value& v : outSet.values) {
-            bool isDefault = v == n.constant && v.isNumber() == n.constant.isNumber();
+            bool isDefault = sameTableEntry(v, n.constant);
             int d = newDim(isDefault ? 1.0 : 0.0);
             Form f;
             for (size_t i = 0; i < vals.values.size(); ++i) {
-                if (vals.values[i] == v && vals.values[i].isNumber() == v.isNumber()) {
+                if (sameTableEntry(vals.values[i], v)) {
                     addTo(f, vals.cols[i]);
                 }
             }
@@ -1207,18 +1246,21 @@ rt::Model Lowering::run(CompileReport* report) {
     for (const Value& v : options_.vocab) m.vocab.push_back(toDisplay(v));
     static const char* const kTokenTypes[] = {"str", "int", "float", "bool"};
     m.tokenType = kTokenTypes[static_cast<int>(g_.tokenType)];
+    m.causal = g_.causal;
     m.version = RASPC_VERSION;
     m.source = options_.sourceName;
 
     m.tokenEmbedding = rt::Matrix(static_cast<int>(options_.vocab.size()) + 1, d);
     for (size_t i = 0; i < options_.vocab.size(); ++i) {
         m.tokenEmbedding.at(static_cast<int>(i), kOne) = 1.0f;
-        m.tokenEmbedding.at(static_cast<int>(i), phys[static_cast<size_t>(tokenDims_[i])]) = 1.0f;
+        int dim = phys[static_cast<size_t>(tokenDims_[i])];
+        if (dim >= 0) m.tokenEmbedding.at(static_cast<int>(i), dim) = 1.0f;
     }
     m.tokenEmbedding.at(static_cast<int>(options_.vocab.size()), kBos) = 1.0f;
     m.positionEmbedding = rt::Matrix(options_.maxLen + 1, d);
     for (int p = 0; p < options_.maxLen; ++p) {
-        m.positionEmbedding.at(p + 1, phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])]) = 1.0f;
+        int dim = phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])];
+        if (dim >= 0) m.positionEmbedding.at(p + 1, dim) = 1.0f;
     }
 
     // Sums in double, rounds once: large opposite terms (gates, BOS fixes) cancel exactly.
@@ -1296,15 +1338,25 @@ rt::Model Lowering::run(CompileReport* report) {
             for (const Term& t : r.cols[0]) {
                 o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
             }
-            double gap = std::numeric_limits<double>::infinity();
-            for (size_t j = 0; j + 1 < r.set.values.size(); ++j) {
-                gap = std::min(gap, r.set.values[j + 1].toDouble() - r.set.values[j].toDouble());
-            }
-            o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
+            // Values equal up to rounding noise share one entry (the interpreter may print
+            // either; they are one number).
             for (const Value& v : r.set.values) {
+                if (!o.numbers.empty() && nearlyEqual(o.numbers.back(), v.toDouble())) continue;
                 o.table.push_back(toDisplay(v));
                 o.numbers.push_back(v.toDouble());
             }
+            double gap = std::numeric_limits<double>::infinity();
+            double magnitude = 1.0;
+            for (size_t j = 0; j + 1 < o.numbers.size(); ++j) {
+                gap = std::min(gap, o.numbers[j + 1] - o.numbers[j]);
+                magnitude = std::max({magnitude, std::abs(o.numbers[j]), std::abs(o.numbers[j + 1])});
+            }
+            if (std::isfinite(gap) && gap < kFloat32Resolution * magnitude) {
+                fail(n, "output '" + o.name + "' takes values too close together to decode in "
+                        "float32 (" + std::to_string(gap) + " apart); round() it, or output a "
+                        "coarser s-op");
+            }
+            o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
             o.valueType = valueTypeOf(r.set.values);
         } else {
             o.kind = rt::OutputKind::Categorical;
@@ -1327,7 +1379,11 @@ rt::Model Lowering::run(CompileReport* report) {
         report->virtualWidth = static_cast<int>(bos_.size());
         reportPlacements(*report, layers);
         for (auto& p : report->placements) {
-            for (int& dim : p.dims) dim = phys[static_cast<size_t>(dim)];
+            std::vector<int> dims;
+            for (int dim : p.dims) {
+                if (phys[static_cast<size_t>(dim)] >= 0) dims.push_back(phys[static_cast<size_t>(dim)]);
+            }
+            p.dims = std::move(dims);
         }
     }
     return m;
@@ -1387,6 +1443,11 @@ std::vector<int> Lowering::reuseSlots(int layers) {
     int next = 2;
     for (int v : order) {
         const size_t vi = static_cast<size_t>(v);
+        // A token or position no one reads needs no dimension at all.
+        if (written[vi] == 0 && lastRead[vi] == kNever) {
+            phys[vi] = -1;
+            continue;
+        }
         auto free = std::find_if(slots.begin(), slots.end(), [&](const Occupied& o) {
             return o.freeAt < written[vi];
         });
@@ -1475,6 +1536,13 @@ void Lowering::reportPlacements(CompileReport& report, int layers) const {
 
 }  // namespace
 
+PassOptions passOptions(const Graph& g, const CompileOptions& options) {
+    PassOptions passes;
+    passes.optLevel = options.optLevel;
+    passes.domain = Domain{options.vocab, options.maxLen, g.causal};
+    return passes;
+}
+
 rt::Model lower(const Graph& program, const CompileOptions& options, CompileReport* report) {
     if (options.vocab.empty()) {
         throw UserError("the program has no alphabet: add `vocab ...;` or pass --vocab");
@@ -1483,10 +1551,7 @@ rt::Model lower(const Graph& program, const CompileOptions& options, CompileRepo
         throw UserError("the program has no maximum length: add `max_len N;` or pass --max-len");
     }
     CompileOptions lowered = options;
-    PassOptions passes;
-    passes.optLevel = options.optLevel;
-    passes.domain = Domain{options.vocab, options.maxLen};
-    Graph g = optimize(program, lowered.outputs, passes);
+    Graph g = optimize(program, lowered.outputs, passOptions(program, options));
     Lowering lowering(g, lowered);
     return lowering.run(report);
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "passes/pipeline.h"
 #include "runtime/model.h"
 
 namespace raspc {
@@ -51,6 +52,10 @@ struct CompileReport {
     int width = 0;         // residual dimensions of the model
     int virtualWidth = 0;  // dimensions before dead slots were reused
 };
+
+/// The middle end's settings for compiling `g` with `options` (what lower() runs, for tools
+/// that want to show the optimised graph).
+PassOptions passOptions(const Graph& g, const CompileOptions& options);
 
 /// Runs the middle end (passes/pipeline.h) and compiles the `outputs` of `g` into a Model whose decoded outputs equal the interpreter's on
 /// every input over `vocab` up to `maxLen` tokens. Throws UserError (located at the offending

@@ -50,6 +50,17 @@ public:
         t->set_raw_data(w.data.data(), w.data.size() * sizeof(float));
     }
 
+    /// A float constant initializer; an empty `dims` makes a scalar.
+    std::string floats(const std::string& name, std::vector<float> values,
+                       std::vector<int64_t> dims) {
+        onnx::TensorProto* t = g_.add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        for (int64_t d : dims) t->add_dims(d);
+        for (float v : values) t->add_float_data(v);
+        return name;
+    }
+
     /// An int64 constant initializer; an empty `dims` makes a scalar.
     std::string int64s(const std::string& name, std::vector<int64_t> values,
                        std::vector<int64_t> dims) {
@@ -122,8 +133,23 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     return b.node("Add", {tok, pos}, "embed.out");
 }
 
+// The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, and a value
+// whose exp is exactly 0 in float32 elsewhere. Positions come from the embedding's Range.
+std::string buildCausalMask(GraphBuilder& b) {
+    std::string positions = "embed.positions";
+    std::string axis0 = b.int64s("const.axis0", {0}, {1});
+    std::string axis1 = b.int64s("const.axis1", {1}, {1});
+    std::string rows = b.node("Unsqueeze", {positions, axis1}, "mask.queries");  // [seq, 1]
+    std::string cols = b.node("Unsqueeze", {positions, axis0}, "mask.keys");     // [1, seq]
+    std::string ahead = b.node("Greater", {cols, rows}, "mask.ahead");           // key > query
+    std::string blocked = b.floats("const.mask_blocked", {-1e9f}, {});
+    std::string open = b.floats("const.mask_open", {0.0f}, {});
+    return b.node("Where", {ahead, blocked, open}, "mask.bias");
+}
+
 // One attention head reading `x`; returns its contribution to the residual.
-std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const std::string& x) {
+std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const std::string& x,
+                      const std::string& mask) {
     std::string at = "layer" + std::to_string(l) + ".head" + std::to_string(hi) + ".";
     std::string wq = fmt::headWeightName(l, hi, "wq");
     std::string wk = fmt::headWeightName(l, hi, "wk");
@@ -140,7 +166,8 @@ std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const s
     std::string kT =
         b.node("Transpose", {k}, at + "k_t", {GraphBuilder::intsAttr("perm", {0, 2, 1})});
     std::string scores = b.node("MatMul", {q, kT}, at + "scores");
-    // No mask: every position sees every position (the compiler's programs need no more).
+    // A causal model adds the mask built once by buildCausalMask (0, or far below any score).
+    if (!mask.empty()) scores = b.node("Add", {scores, mask}, at + "masked_scores");
     std::string weights =
         b.node("Softmax", {scores}, at + "weights", {GraphBuilder::intAttr("axis", -1)});
     std::string mixed = b.node("MatMul", {weights, v}, at + "mixed");
@@ -167,6 +194,7 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
     b.matrix(std::string(fmt::kTokenEmbedding), m.tokenEmbedding);
     b.matrix(std::string(fmt::kPositionEmbedding), m.positionEmbedding);
     std::string x = buildEmbedding(b, m);
+    const std::string mask = m.causal ? buildCausalMask(b) : "";
 
     for (size_t li = 0; li < m.layers.size(); ++li) {
         const rt::Layer& layer = m.layers[li];
@@ -174,7 +202,8 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
         // Every head reads the layer's input; their outputs join the residual in head order.
         const std::string layerIn = x;
         for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
-            std::string out = buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn);
+            std::string out =
+                buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn, mask);
             x = b.node("Add", {x, out},
                        "layer" + std::to_string(l) + ".after_head" + std::to_string(hi));
         }

@@ -112,11 +112,8 @@ int runEmit(const std::string& stage, const std::string& path, const ProgramSett
         printGraph(std::cout, p.graph, p.outputs);
     } else if (stage == "ir-opt") {
         CompileOptions options = compileOptions(p);
-        PassOptions passes;
-        passes.optLevel = options.optLevel;
-        passes.domain = Domain{options.vocab, options.maxLen};
         std::vector<NodeId> outputs = options.outputs;
-        Graph g = optimize(p.graph, outputs, passes);
+        Graph g = optimize(p.graph, outputs, passOptions(p.graph, options));
         printGraph(std::cout, g, outputs);
     } else {
         CompileReport report;

@@ -25,6 +25,10 @@ namespace fs = std::filesystem;
 /// `comment` attribute).
 constexpr std::string_view kMarker = "raspc draw";
 
+/// S-ops without a slot of their own (folded into readers, constants): dashed and grey.
+constexpr const char* kLightStyle =
+    "style=\"rounded,dashed\", color=\"#9a9a9a\", fontcolor=\"#606060\"";
+
 /// One drawn node: an s-op or a selector.
 struct DrawNode {
     NodeId id = 0;
@@ -62,14 +66,14 @@ std::string shortLoc(const SourceLoc& loc) {
 std::string kindText(const Node& n) {
     std::string kind(toString(n.kind));
     switch (n.kind) {
-    case OpKind::Select:
-        return kind + " " + std::string(toString(n.cmp));
-    case OpKind::Aggregate:
-        return kind + " " + std::string(toString(n.reduction));
-    case OpKind::Constant:
-        return kind + " " + toDisplay(n.constant);
-    default:
-        return kind;
+        case OpKind::Select:
+            return kind + " " + std::string(toString(n.cmp));
+        case OpKind::Aggregate:
+            return kind + " " + std::string(toString(n.reduction));
+        case OpKind::Constant:
+            return kind + " " + toDisplay(n.constant);
+        default:
+            return kind;
     }
 }
 
@@ -85,11 +89,8 @@ std::string clusterKey(const CompileReport::Placement& p) {
 /// under us); the picture then shows s-ops only, from the report.
 std::optional<Graph> scheduledGraph(const Program& p, const CompileOptions& options,
                                     const CompileReport& report, std::vector<NodeId>& outputs) {
-    PassOptions passes;
-    passes.optLevel = options.optLevel;
-    passes.domain = Domain{options.vocab, options.maxLen};
     outputs = options.outputs;
-    Graph g = optimize(p.graph, outputs, passes);
+    Graph g = optimize(p.graph, outputs, passOptions(p.graph, options));
     for (const CompileReport::Placement& pl : report.placements) {
         if (pl.node < 0 || pl.node >= static_cast<NodeId>(g.nodes.size())) return std::nullopt;
         const Node& n = g[pl.node];
@@ -109,8 +110,11 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
 
     // Nodes: every node the outputs need, in graph order.
     std::vector<DrawNode> nodes;
-    std::vector<std::pair<NodeId, NodeId>> edgeList;
-    std::map<std::pair<NodeId, NodeId>, std::string> edgeLabels;
+    struct Edge {
+        NodeId from, to;
+        std::string label;
+    };
+    std::vector<Edge> edgeList;
     if (g) {
         std::vector<bool> needed(g->nodes.size(), false);
         for (NodeId o : outputs) needed[static_cast<size_t>(o)] = true;
@@ -122,24 +126,29 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
             if (!needed[i]) continue;
             const Node& n = g->nodes[i];
             NodeId id = static_cast<NodeId>(i);
-            std::string name = n.name.empty() ? std::string(toString(n.kind)) : n.name;
-            std::string label = name + "\n" + kindText(n);
+            // Unnamed nodes go by their kind alone.
+            std::string label = n.name.empty() ? kindText(n) : n.name + "\n" + kindText(n);
             if (std::string loc = shortLoc(n.loc); !loc.empty()) label += "\n" + loc;
             DrawNode d{id, label, "", ""};
             if (auto it = placed.find(id); it != placed.end()) d.cluster = clusterKey(*it->second);
-            if (n.isSelector()) d.style = "shape=ellipse, fillcolor=\"#fff7d6\"";
+            if (n.isSelector()) {
+                d.style = "shape=ellipse, fillcolor=\"#fff7d6\"";
+            } else if (!placed.count(id)) {
+                d.style = kLightStyle;  // lowering needed no slot for it (a constant, say)
+            }
             nodes.push_back(d);
             for (size_t k = 0; k < n.operands.size(); ++k) {
-                edgeList.emplace_back(n.operands[k], id);
-                if (n.kind == OpKind::Select) edgeLabels[{n.operands[k], id}] = k ? "q" : "k";
+                std::string label;
+                if (n.kind == OpKind::Select) label = k == 0 ? "keys" : "queries";
+                edgeList.push_back({n.operands[k], id, label});
             }
         }
         // A selector is computed inside the heads that read it: draw it in their sublayer
         // when they all share one.
         std::map<NodeId, std::set<std::string>> readerClusters;
-        for (auto& [from, to] : edgeList) {
+        for (const Edge& e : edgeList) {
             for (const DrawNode& d : nodes) {
-                if (d.id == to) readerClusters[from].insert(d.cluster);
+                if (d.id == e.to) readerClusters[e.from].insert(d.cluster);
             }
         }
         for (DrawNode& d : nodes) {
@@ -149,10 +158,10 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
         }
     } else {
         for (const auto& pl : report.placements) {
-            std::string label = pl.name + "\n" + pl.kind;
+            std::string label = pl.name == pl.kind ? pl.kind : pl.name + "\n" + pl.kind;
             if (std::string loc = shortLoc(pl.loc); !loc.empty()) label += "\n" + loc;
             nodes.push_back({pl.node, label, clusterKey(pl), ""});
-            for (NodeId op : pl.operands) edgeList.emplace_back(op, pl.node);
+            for (NodeId op : pl.operands) edgeList.push_back({op, pl.node, ""});
         }
         for (NodeId o : options.outputs) isOutput.insert(o);
     }
@@ -164,9 +173,10 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
         const std::string& where = it->second->where;
         if (where == "folded" || where == "constant") {
             d.label += "\n(" + where + ")";
-            d.style = "style=\"rounded,dashed\", color=\"#9a9a9a\", fontcolor=\"#606060\"";
+            d.style = kLightStyle;
         }
-        if (isOutput.count(d.id)) d.style += std::string(d.style.empty() ? "" : ", ") + "penwidth=2";
+        if (isOutput.count(d.id))
+            d.style += std::string(d.style.empty() ? "" : ", ") + "penwidth=2";
     }
 
     std::vector<Cluster> clusters = {{"embedding", "embedding", "#eaf1fb"}};
@@ -180,10 +190,11 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
     out << "// " << kMarker << ": " << p.path << "\n";
     out << "digraph raspc {\n";
     out << "    comment=" << dotQuoted(std::string(kMarker)) << ";\n";
-    out << "    rankdir=TB;\n";
+    // newrank lets the rank constraint below reach into clusters.
+    out << "    rankdir=TB; newrank=true;\n";
     out << "    node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=Helvetica, "
            "fontsize=10];\n";
-    out << "    edge [color=\"#555555\", arrowsize=0.6, fontsize=8];\n";
+    out << "    edge [color=\"#555555\", arrowsize=0.6, fontsize=8, fontname=Helvetica];\n";
     auto emitNode = [&](const DrawNode& d, const std::string& indent) {
         out << indent << "n" << d.id << " [label=" << dotQuoted(d.label);
         if (!d.style.empty()) out << ", " << d.style;
@@ -206,14 +217,22 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
     }
     std::set<NodeId> drawn;
     for (const DrawNode& d : nodes) drawn.insert(d.id);
-    for (auto& [from, to] : edgeList) {
-        if (!drawn.count(from)) continue;
-        out << "    n" << from << " -> n" << to;
-        if (auto it = edgeLabels.find({from, to}); it != edgeLabels.end()) {
-            out << " [label=" << dotQuoted(it->second) << "]";
-        }
+    for (const Edge& e : edgeList) {
+        if (!drawn.count(e.from)) continue;
+        out << "    n" << e.from << " -> n" << e.to;
+        if (!e.label.empty()) out << " [label=" << dotQuoted(e.label) << "]";
         out << ";\n";
     }
+    // Inputs and constants on the top row: left alone, dot pulls them down to their readers.
+    std::set<NodeId> hasInputs;
+    for (const Edge& e : edgeList) {
+        if (drawn.count(e.from)) hasInputs.insert(e.to);
+    }
+    out << "    { rank=same;";
+    for (const DrawNode& d : nodes) {
+        if (!hasInputs.count(d.id)) out << " n" << d.id << ";";
+    }
+    out << " }\n";
     out << "}\n";
     return out.str();
 }
@@ -229,7 +248,8 @@ bool isOurs(const fs::path& path) {
 }
 
 /// Runs graphviz's `dot` to render `dotFile` as `format` into `outFile`.
-void runGraphviz(const std::string& format, const std::string& dotFile, const std::string& outFile) {
+void runGraphviz(const std::string& format, const std::string& dotFile,
+                 const std::string& outFile) {
     std::string typeFlag = "-T" + format;
     std::vector<std::string> args = {"dot", typeFlag, "-o", outFile, dotFile};
     std::vector<char*> argv;
@@ -238,8 +258,9 @@ void runGraphviz(const std::string& format, const std::string& dotFile, const st
     pid_t pid = 0;
     int err = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
     if (err == ENOENT) {
-        throw UserError("graphviz's `dot` program was not found on PATH; install graphviz "
-                        "(Debian: apt-get install graphviz), or write DOT text with -o flow.dot");
+        throw UserError(
+            "graphviz's `dot` program was not found on PATH; install graphviz "
+            "(Debian: apt-get install graphviz), or write DOT text with -o flow.dot");
     }
     if (err != 0) throw UserError(std::string("cannot run graphviz's `dot`: ") + strerror(err));
     int status = 0;
@@ -248,17 +269,18 @@ void runGraphviz(const std::string& format, const std::string& dotFile, const st
     }
     // posix_spawnp may report a missing program only through the child's exit status (127).
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        throw UserError("graphviz's `dot` program could not be started; install graphviz "
-                        "(Debian: apt-get install graphviz), or write DOT text with -o flow.dot");
+        throw UserError(
+            "graphviz's `dot` program could not be started; install graphviz "
+            "(Debian: apt-get install graphviz), or write DOT text with -o flow.dot");
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw InternalError("graphviz's `dot` rejected the graph raspc wrote (see its message "
-                            "above)");
+        throw InternalError(
+            "graphviz's `dot` rejected the graph raspc wrote (see its message "
+            "above)");
     }
 }
 
-int runDraw(const std::string& path, const ProgramSettings& settings, std::string out,
-            bool force) {
+int runDraw(const std::string& path, const ProgramSettings& settings, std::string out, bool force) {
     Program p = loadProgram(path, settings);
     CompileOptions options = compileOptions(p);
     CompileReport report;
@@ -282,7 +304,8 @@ int runDraw(const std::string& path, const ProgramSettings& settings, std::strin
         throw UserError("refusing to write the picture over its own source file '" + out + "'");
     }
     if (fs::exists(out) && !force && !isOurs(out)) {
-        throw UserError("'" + out + "' exists and is not a picture raspc drew; pass --force to "
+        throw UserError("'" + out +
+                        "' exists and is not a picture raspc drew; pass --force to "
                         "replace it");
     }
 
@@ -325,10 +348,14 @@ Command addDrawCommand(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "draw", "Draw a program's computation flow, grouped by layer and sublayer (graphviz)");
     cmd->add_option("program", st->file, "The .rasp program")->required();
-    cmd->add_option("-o,--out", st->out, "Picture to write: .svg, .png or .pdf (rendered by "
-                                         "graphviz's dot), .dot for DOT text, - for DOT on "
-                                         "stdout (default: the program's name with .svg)");
-    cmd->add_flag("--force", st->force, "Replace an existing file that raspc did not draw");
+    cmd->add_option("-o,--out", st->out,
+                    "Picture to write: .svg, .png or .pdf (rendered by "
+                    "graphviz's dot), .dot for DOT text, - for DOT on "
+                    "stdout (default: the program's name with .svg)");
+    cmd->add_flag("--force", st->force,
+                  "Replace an existing file that raspc did not draw (raspc "
+                  "cannot tell its own PNG and PDF files: always needed "
+                  "to replace those)");
     addProgramOptions(cmd, st->settings);
     return {cmd, [st] { return runDraw(st->file, st->settings, st->out, st->force); }};
 }

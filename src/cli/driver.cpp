@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "elaborate/elaborate.h"
 
 namespace raspc::cli {
@@ -214,6 +217,28 @@ std::string formatSequence(const std::vector<std::string>& values, const std::st
     }
     out << " (" << plural << ")";
     return out.str();
+}
+
+void OutputPrinter::begin(const std::string& input) {
+    input_ = input;
+    jsonOutputs_.clear();
+}
+
+void OutputPrinter::add(const std::string& name, const std::vector<std::string>& values,
+                        const std::string& plural) {
+    if (!json_) {
+        std::cout << name << "(\"" << input_ << "\") = " << formatSequence(values, plural) << "\n";
+        return;
+    }
+    jsonOutputs_ += (jsonOutputs_.empty() ? "" : ",") + nlohmann::json(name).dump() + ":" +
+                    nlohmann::json(values).dump();
+}
+
+void OutputPrinter::end() {
+    if (!json_) return;
+    // Built by hand so that outputs keep the program's order.
+    std::cout << "{\"input\":" << nlohmann::json(input_).dump() << ",\"outputs\":{"
+              << jsonOutputs_ << "}}\n";
 }
 
 std::string pluralOf(const std::vector<Value>& values) {

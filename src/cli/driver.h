@@ -55,6 +55,22 @@ std::vector<std::string> inputLines(const std::optional<std::string>& input,
 /// One s-op's values as the REPL shows them: `[o, l, l, e, h] (strings)`, `[5]*5 (ints)`.
 std::string formatSequence(const std::vector<std::string>& values, const std::string& plural);
 
+/// Prints the outputs for one input after another: `name("input") = [...] (type)` lines, or
+/// one JSON object per input ({"input": ..., "outputs": {name: [...]}}) for scripts.
+class OutputPrinter {
+public:
+    explicit OutputPrinter(bool json) : json_(json) {}
+    void begin(const std::string& input);
+    void add(const std::string& name, const std::vector<std::string>& values,
+             const std::string& plural);
+    void end();
+
+private:
+    bool json_;
+    std::string input_;
+    std::string jsonOutputs_;
+};
+
 /// "ints", "floats", "bools", "strings" for the values of one sequence.
 std::string pluralOf(const std::vector<Value>& values);
 

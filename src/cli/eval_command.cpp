@@ -14,25 +14,18 @@ using nlohmann::json;
 int runEval(const std::string& path, const ProgramSettings& settings, const Inputs& in,
             bool asJson) {
     Program p = loadProgram(path, settings);
+    OutputPrinter printer(asJson);
     for (const std::string& line : inputLines(in.input, in.inputsFile, p.graph.exampleInput)) {
         std::vector<Value> input = parseInput(line, p.graph.tokenType);
         checkInput(input, p.vocab, p.maxLen);
         auto values = interpret(p.graph, input, p.outputs);
-        json j;
+        printer.begin(line);
         for (size_t o = 0; o < p.outputs.size(); ++o) {
             std::vector<std::string> shown;
             for (const Value& v : values[o]) shown.push_back(toDisplay(v));
-            if (asJson) {
-                j["outputs"][p.outputNames[o]] = shown;
-            } else {
-                std::cout << p.outputNames[o] << "(\"" << line << "\") = "
-                          << formatSequence(shown, pluralOf(values[o])) << "\n";
-            }
+            printer.add(p.outputNames[o], shown, pluralOf(values[o]));
         }
-        if (asJson) {
-            j["input"] = line;
-            std::cout << j.dump() << "\n";
-        }
+        printer.end();
     }
     return kExitOk;
 }

@@ -42,8 +42,9 @@ Command addInspectCommand(CLI::App& app) {
     auto st = std::make_shared<State>();
     CLI::App* cmd = app.add_subcommand(
         "inspect", "Show a compiled model's layers, heads, MLP blocks and residual slot map");
-    cmd->add_option("file", st->file, "A .rasp program (compiled in memory) or a raspc .onnx "
-                                      "model")
+    cmd->add_option("file", st->file,
+                    "A .rasp program (compiled in memory) or a raspc .onnx "
+                    "model")
         ->required();
     cmd->add_flag("--json", st->asJson, "Print one JSON object");
     addProgramOptions(cmd, st->settings);

@@ -48,6 +48,7 @@ struct SlotRow {
     int layer = 0;
     int lastRead = -1;
     std::string loc;
+    const Slot* slot = nullptr;  // the s-op's placement; null for fixed and scratch rows
 };
 
 std::string locText(const SourceLoc& loc) {
@@ -112,7 +113,9 @@ std::string stageText(const std::string& where, int layer) {
     return where;
 }
 
-std::string layerText(int layer) { return layer < 0 ? "-" : "L" + std::to_string(layer); }
+std::string layerText(int layer) {
+    return layer < 0 ? "-" : "L" + std::to_string(layer);
+}
 
 /// Columns padded to their widest cell, two spaces apart, each line indented. A row's last
 /// cell is never padded and does not widen its column, so a one-cell row can be a heading.
@@ -137,8 +140,8 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 
 /// What the embedding tables put in a dimension: "one" (1 at every real position), "bos"
 /// (1 at BOS only), "token" or "position" (a one-hot entry), "" for nothing or a mixture.
-/// Read from the weights, so it works for any raspc file. `index` gets the token or position.
-std::string embeddingRole(const rt::Model& m, int dim, int& index) {
+/// Read from the weights, so it works for any raspc file.
+std::string embeddingRole(const rt::Model& m, int dim) {
     const int vocab = static_cast<int>(m.vocab.size());
     std::vector<int> tokens, positions;
     bool atBos = m.tokenEmbedding.at(vocab, dim) != 0.0f || m.positionEmbedding.at(0, dim) != 0.0f;
@@ -154,14 +157,8 @@ std::string embeddingRole(const rt::Model& m, int dim, int& index) {
     if (allOnes && vocab > 0 && positions.empty() && !atBos) return "one";
     if (atBos && tokens.empty() && positions.empty()) return "bos";
     if (atBos) return "";
-    if (tokens.size() == 1 && positions.empty()) {
-        index = tokens[0];
-        return "token";
-    }
-    if (positions.size() == 1 && tokens.empty()) {
-        index = positions[0];
-        return "position";
-    }
+    if (tokens.size() == 1 && positions.empty()) return "token";
+    if (positions.size() == 1 && tokens.empty()) return "position";
     return "";
 }
 
@@ -170,7 +167,8 @@ std::vector<std::vector<int>> blockWidths(const rt::Model& m, const Report& r) {
     std::vector<std::vector<int>> out(m.layers.size());
     std::vector<int> perLayer(m.layers.size(), 0);
     for (const BlockWidth& b : r.blocks) {
-        if (b.layer >= 0 && b.layer < static_cast<int>(out.size())) out[b.layer].push_back(b.hidden);
+        if (b.layer >= 0 && b.layer < static_cast<int>(out.size()))
+            out[b.layer].push_back(b.hidden);
     }
     for (size_t l = 0; l < m.layers.size(); ++l) {
         // Trust the report only where it agrees with the model.
@@ -204,7 +202,8 @@ ScratchUse scratchUse(const rt::Model& m, const std::vector<std::vector<int>>& w
         const rt::Layer& layer = m.layers[l];
         int li = static_cast<int>(l);
         for (const rt::Head& h : layer.heads) {
-            if (rowNonZero(h.wq, d) || rowNonZero(h.wk, d) || rowNonZero(h.wv, d)) use.lastRead = li;
+            if (rowNonZero(h.wq, d) || rowNonZero(h.wk, d) || rowNonZero(h.wv, d))
+                use.lastRead = li;
             bool writes = false;
             for (int r = 0; r < h.wo.rows && !writes; ++r) writes = h.wo.at(r, d) != 0.0f;
             if (writes && use.where.empty()) use = {"attention", li, h.label, use.lastRead};
@@ -239,7 +238,7 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
     std::set<int> claimed;
     for (const Slot& s : r.slots) {
         if (s.dims.empty()) continue;
-        rows.push_back({s.dims, s.name, s.kind, s.where, s.layer, s.lastRead, s.loc});
+        rows.push_back({s.dims, s.name, s.kind, s.where, s.layer, s.lastRead, s.loc, &s});
         claimed.insert(s.dims.begin(), s.dims.end());
     }
 
@@ -248,8 +247,7 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
     std::vector<SlotRow> scratch;
     for (int d = 0; d < m.width; ++d) {
         if (claimed.count(d)) continue;
-        int index = 0;
-        std::string role = embeddingRole(m, d, index);
+        std::string role = embeddingRole(m, d);
         static const std::map<std::string, std::string> kNames = {
             {"one", "one"},
             {"bos", "BOS flag"},
@@ -261,11 +259,18 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
             // alike share a row.
             ScratchUse use = scratchUse(m, widths, d);
             // Without the compiler's report, s-op slots cannot be told from working space.
-            SlotRow row{{d}, r.present ? "(scratch)" : "(unnamed)", "internal", use.where,
-                        use.layer, use.lastRead, use.label};
+            SlotRow row;
+            row.dims = {d};
+            row.name = r.present ? "(scratch)" : "(unnamed)";
+            row.kind = "internal";
+            row.where = use.where;
+            row.layer = use.layer;
+            row.lastRead = use.lastRead;
+            row.loc = use.label;
             SlotRow* last = scratch.empty() ? nullptr : &scratch.back();
             if (last && last->dims.back() == d - 1 && last->where == row.where &&
-                last->layer == row.layer && last->lastRead == row.lastRead && last->loc == row.loc) {
+                last->layer == row.layer && last->lastRead == row.lastRead &&
+                last->loc == row.loc) {
                 last->dims.push_back(d);
             } else {
                 scratch.push_back(std::move(row));
@@ -286,7 +291,9 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
     });
 
     for (const Slot& s : r.slots) {
-        if (s.dims.empty()) rows.push_back({{}, s.name, s.kind, s.where, s.layer, s.lastRead, s.loc});
+        if (s.dims.empty()) {
+            rows.push_back({{}, s.name, s.kind, s.where, s.layer, s.lastRead, s.loc, &s});
+        }
     }
     return rows;
 }
@@ -371,16 +378,17 @@ std::string inspectText(const rt::Model& m) {
         layerRows.push_back({"layer " + std::to_string(l)});
         for (size_t h = 0; h < layer.heads.size(); ++h) {
             const rt::Head& head = layer.heads[h];
-            layerRows.push_back({"  head " + std::to_string(h),
-                                 "q/k " + std::to_string(head.wq.cols) + ", v " +
-                                     std::to_string(head.wv.cols),
-                                 head.label});
+            layerRows.push_back(
+                {"  head " + std::to_string(h),
+                 "q/k " + std::to_string(head.wq.cols) + ", v " + std::to_string(head.wv.cols),
+                 head.label});
         }
         for (size_t b = 0; b < layer.mlp.labels.size(); ++b) {
             int hidden = widths[l][b];
-            layerRows.push_back({"  mlp " + std::to_string(b),
-                                 "hidden " + (hidden < 0 ? std::string("?") : std::to_string(hidden)),
-                                 layer.mlp.labels[b]});
+            layerRows.push_back(
+                {"  mlp " + std::to_string(b),
+                 "hidden " + (hidden < 0 ? std::string("?") : std::to_string(hidden)),
+                 layer.mlp.labels[b]});
         }
     }
     if (!layerRows.empty()) out << "\n" << table(layerRows, "");
@@ -431,9 +439,8 @@ json inspectJson(const rt::Model& m) {
         const rt::Layer& layer = m.layers[l];
         json heads = json::array();
         for (const rt::Head& h : layer.heads) {
-            heads.push_back({{"label", h.label},
-                             {"queryKeyWidth", h.wq.cols},
-                             {"valueWidth", h.wv.cols}});
+            heads.push_back(
+                {{"label", h.label}, {"queryKeyWidth", h.wq.cols}, {"valueWidth", h.wv.cols}});
         }
         json blocks = json::array();
         for (size_t b = 0; b < layer.mlp.labels.size(); ++b) {
@@ -447,8 +454,11 @@ json inspectJson(const rt::Model& m) {
 
     j["slots"] = json::array();
     for (const SlotRow& row : slotRows(m, r)) {
-        json s = {{"dims", row.dims}, {"name", row.name}, {"kind", row.kind},
-                  {"where", row.where}};
+        json s = {{"dims", row.dims}, {"name", row.name}, {"kind", row.kind}, {"where", row.where}};
+        if (row.slot) {
+            s["node"] = row.slot->node;
+            s["operands"] = row.slot->operands;
+        }
         if (row.where == "attention" || row.where == "mlp") s["layer"] = row.layer;
         if (row.kind != "fixed") s["lastRead"] = row.lastRead;
         // For scratch rows: the head or block that writes them.
@@ -512,9 +522,10 @@ std::string scheduleText(const rt::Model& m) {
     for (const Slot& s : r.slots) {
         if (s.where != "folded" && s.where != "constant") continue;
         std::vector<std::string> ops;
-        for (int op : s.operands) ops.push_back(names.count(op) ? names[op] : "%" + std::to_string(op));
-        folded.push_back({"  " + s.name, s.where, s.kind, s.loc,
-                          ops.empty() ? "" : "<- " + joined(ops, ", ")});
+        for (int op : s.operands)
+            ops.push_back(names.count(op) ? names[op] : "%" + std::to_string(op));
+        folded.push_back(
+            {"  " + s.name, s.where, s.kind, s.loc, ops.empty() ? "" : "<- " + joined(ops, ", ")});
     }
     if (!folded.empty()) out += "no slot (read through their operands)\n" + table(folded, "");
     return out;

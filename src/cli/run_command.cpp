@@ -44,28 +44,19 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
     }
     auto results = runner.run(batch);
     int status = kExitOk;
+    OutputPrinter printer(asJson);
     for (size_t s = 0; s < lines.size(); ++s) {
-        json j;
-        j["input"] = lines[s];
+        printer.begin(lines[s]);
         for (size_t o = 0; o < m.outputs.size(); ++o) {
             const rt::Output& out = m.outputs[o];
-            std::vector<std::string> shown;
             try {
-                shown = rt::decode(out, results[s][o]);
+                printer.add(out.name, rt::decode(out, results[s][o]), pluralOfType(out.valueType));
             } catch (const rt::DecodeError& e) {
-                std::cerr << "raspc: error: input \"" << lines[s] << "\": output '" << out.name
-                          << "': " << e.what() << "\n";
+                std::cerr << "raspc: error: input \"" << lines[s] << "\": " << e.what() << "\n";
                 status = kExitUserError;
-                continue;
-            }
-            if (asJson) {
-                j["outputs"][out.name] = shown;
-            } else {
-                std::cout << out.name << "(\"" << lines[s] << "\") = "
-                          << formatSequence(shown, pluralOfType(out.valueType)) << "\n";
             }
         }
-        if (asJson) std::cout << j.dump() << "\n";
+        printer.end();
     }
     return status;
 }

@@ -1,6 +1,7 @@
 // Prints the syntax tree as an indented outline, one node a line, with source positions.
 #include "frontend/ast_printer.h"
 
+#include <charconv>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -21,6 +22,22 @@ std::string quoted(const std::string& s) {
         out += c;
     }
     return out + "\"";
+}
+
+std::string literal(const std::string& s) {
+    return quoted(s);
+}
+std::string literal(int64_t v) {
+    return std::to_string(v);
+}
+
+/// The shortest text that reads back as the same double.
+std::string literal(double v) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    std::string out(buf, ec == std::errc() ? end : buf);
+    if (out.find_first_of(".eEn") == std::string::npos) out += ".0";  // keep it a float
+    return out;
 }
 
 std::string names(const std::vector<Ident>& ids) {
@@ -93,16 +110,8 @@ private:
             [&](const auto& n) {
                 using T = std::decay_t<decltype(n)>;
                 if constexpr (std::is_same_v<T, Literal>) {
-                    std::string text = std::visit(
-                        [](const auto& v) -> std::string {
-                            using V = std::decay_t<decltype(v)>;
-                            if constexpr (std::is_same_v<V, std::string>) {
-                                return quoted(v);
-                            } else {
-                                return std::to_string(v);
-                            }
-                        },
-                        n.value);
+                    std::string text =
+                        std::visit([](const auto& v) { return literal(v); }, n.value);
                     line(depth, role, "literal " + text, e.loc);
                 } else if constexpr (std::is_same_v<T, Name>) {
                     line(depth, role, "name " + n.name, e.loc);
@@ -162,6 +171,8 @@ private:
 
 }  // namespace
 
-void printAst(std::ostream& out, const ast::Program& program) { AstPrinter(out).program(program); }
+void printAst(std::ostream& out, const ast::Program& program) {
+    AstPrinter(out).program(program);
+}
 
 }  // namespace raspc

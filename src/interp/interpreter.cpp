@@ -214,23 +214,19 @@ private:
                 }
                 break;
             }
-            case OpKind::SelectorWidth: {
-                expectOperands(node, 1);
-                const Selection& s = selectorOperand(node, 0);
-                for (size_t q = 0; q < n_; ++q) {
-                    int64_t width = 0;
-                    for (size_t k = 0; k < n_; ++k) width += s.at(q, k) ? 1 : 0;
-                    out.emplace_back(width);
-                }
-                break;
-            }
+            case OpKind::SelectorWidth:
             case OpKind::WidthInverse: {
                 expectOperands(node, 1);
                 const Selection& s = selectorOperand(node, 0);
                 for (size_t q = 0; q < n_; ++q) {
                     int64_t width = 0;
                     for (size_t k = 0; k < n_; ++k) width += s.at(q, k) ? 1 : 0;
-                    out.emplace_back(1.0 / static_cast<double>(width + 1));
+                    // WidthInverse (made by split_width) is what a head reads: 1 / (w + 1).
+                    if (node.kind == OpKind::WidthInverse) {
+                        out.emplace_back(1.0 / static_cast<double>(width + 1));
+                    } else {
+                        out.emplace_back(width);
+                    }
                 }
                 break;
             }

@@ -45,22 +45,22 @@ std::string printNode(const Graph& g, NodeId id) {
     if (!n.operands.empty()) line << " " << operandList(n);
 
     switch (n.kind) {
-    case OpKind::Constant:
-        line << " " << literal(n.constant);
-        break;
-    case OpKind::Map:
-    case OpKind::SequenceMap:
-        if (!n.fnText.empty()) line << " {" << n.fnText << "}";
-        break;
-    case OpKind::Select:
-        line << " " << toString(n.cmp);
-        break;
-    case OpKind::Aggregate:
-        if (n.reduction != Reduction::Mean) line << " " << toString(n.reduction);
-        line << " default " << literal(n.constant);
-        break;
-    default:
-        break;
+        case OpKind::Constant:
+            line << " " << literal(n.constant);
+            break;
+        case OpKind::Map:
+        case OpKind::SequenceMap:
+            if (!n.fnText.empty()) line << " {" << n.fnText << "}";
+            break;
+        case OpKind::Select:
+            line << " " << toString(n.cmp);
+            break;
+        case OpKind::Aggregate:
+            if (n.reduction != Reduction::Mean) line << " " << toString(n.reduction);
+            line << " default " << literal(n.constant);
+            break;
+        default:
+            break;
     }
     if (n.encoding == Encoding::Numerical) line << " numerical";
     if (n.encoding == Encoding::Categorical) line << " categorical";

@@ -384,4 +384,16 @@ Value pyOr(const Value& a, const Value& b) {
     return a.truthy() ? a : b;
 }
 
+bool TableLess::operator()(const Value& a, const Value& b) const {
+    // Booleans first, then numbers, then strings; within a group, operator< decides.
+    auto group = [](const Value& v) { return v.isBool() ? 0 : v.isString() ? 2 : 1; };
+    if (group(a) != group(b)) return group(a) < group(b);
+    return a < b;
+}
+
+bool sameTableEntry(const Value& a, const Value& b) {
+    TableLess less;
+    return !less(a, b) && !less(b, a);
+}
+
 }  // namespace raspc

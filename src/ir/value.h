@@ -49,6 +49,16 @@ private:
     Storage v_;
 };
 
+/// An order for value tables: like operator<, but booleans sort apart from numbers, because
+/// False and 0 print differently and a compiled model must say which one the program made.
+/// Ints and floats of equal value stay one entry (a mean of 2 and 2 is 2.0, the same number).
+struct TableLess {
+    bool operator()(const Value& a, const Value& b) const;
+};
+
+/// Equal under TableLess.
+bool sameTableEntry(const Value& a, const Value& b);
+
 /// The type name the REPL shows after a sequence: "ints", "floats", "bools", "strings".
 enum class AtomType { Bool, Int, Float, String };
 AtomType atomType(const Value& v);

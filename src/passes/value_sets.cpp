@@ -21,7 +21,7 @@ constexpr size_t kMaxSetSize = 20000;
 // Largest operand product a sequence map may enumerate at one position.
 constexpr size_t kMaxProduct = 2'000'000;
 
-using Set = std::set<Value>;
+using Set = std::set<Value, TableLess>;
 
 ValueSet fromSet(const Set& s) {
     ValueSet vs;
@@ -111,7 +111,10 @@ void Inference::exactNode(NodeId id) {
     };
     switch (n.kind) {
     case OpKind::Indices: build([](int, int i) { return Value(i); }); break;
-    case OpKind::Length: build([](int len, int) { return Value(len); }); break;
+    // Causally, every position sees its own prefix: its length is its index + 1.
+    case OpKind::Length:
+        build([&](int len, int i) { return Value(d_.causal ? i + 1 : len); });
+        break;
     case OpKind::Constant: build([&](int, int) { return n.constant; }); break;
     case OpKind::Map:
     case OpKind::SequenceMap: {
@@ -169,6 +172,8 @@ bool Inference::selects(NodeId sel, int len, int q, int k) const {
 
 Inference::Keys Inference::keysOf(NodeId sel, int len, int q) const {
     Keys out;
+    // A causal query sees its prefix only: as if the input ended at q.
+    if (d_.causal) len = q + 1;
     if (structured(sel)) {
         out.exact = true;
         for (int k = 0; k < len; ++k) {

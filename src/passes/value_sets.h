@@ -12,7 +12,7 @@ namespace raspc {
 /// When the set would grow past a cap it is dropped (`bounded` false) and only the numeric
 /// range, if known, is kept; consumers that need the set then reject the program.
 struct ValueSet {
-    std::vector<Value> values;  // sorted by Value's operator<, no duplicates
+    std::vector<Value> values;  // sorted by TableLess, no duplicates
     bool bounded = true;
     bool rangeKnown = true;     // lo/hi are valid (numbers only)
     double lo = 0.0;
@@ -31,6 +31,7 @@ struct ValueSet {
 struct Domain {
     std::vector<Value> vocab;
     int maxLen = 0;
+    bool causal = false;  // queries see only keys at or before them
 };
 
 /// Value sets of every s-op node of `g` (selector nodes get an empty set).
