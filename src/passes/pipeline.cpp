@@ -42,7 +42,7 @@ Graph optimize(const Graph& input, std::vector<NodeId>& outputs, const PassOptio
 
     // Required by lowering: selector_width and length become a head plus a decoding map,
     // which lowering may fuse with the maps that read it.
-    g = splitWidths(g, outputs);
+    g = splitWidths(g, outputs, options.domain);
     check(g, "split_width");
     return g;
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "passes/value_sets.h"
 
 namespace raspc {
 
@@ -11,6 +12,10 @@ namespace raspc {
 /// width of a select-everything selector, so the decoding map is an ordinary map that later
 /// maps can fuse with (DESIGN.md: a map after an attention joins that layer's MLP). Lowering
 /// requires this pass: it compiles WidthInverse and has no rule for SelectorWidth or Length.
-Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs);
+///
+/// The width of `A or B` where A and B can never both select a key (checked over the operands'
+/// possible values) is width(A) + width(B): two heads side by side instead of one head over
+/// a tuple of keys that an MLP must build first. Sort's tie-break selector is such an `or`.
+Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& domain);
 
 }  // namespace raspc
