@@ -167,17 +167,22 @@ function depthReason(r) {
         'steps itself is longer than the anchor';
 }
 
-// What the residual width is spent on. Every model holds a constant one, the BOS flag and the
-// token and position one-hots (src/backend/lower.cpp); the rest are the s-ops' own slots.
+// What the residual width is spent on: a constant one and the BOS flag in every model, the
+// token and position one-hot dimensions the program reads (unread ones are dropped,
+// src/backend/lower.cpp), and the s-ops' own slots.
 function widthReason(r, s) {
-    const fixed = 2 + r.vocabSize + r.maxLen;
-    if (!s) return `width ${r.width}, of which ${fixed} fixed (build raspc_bench_slots for more)`;
+    if (!s) return `width ${r.width} (build raspc_bench_slots for more)`;
+    const embedded = (kind) => s.slots.filter((x) => x.kind === kind)
+        .reduce((a, x) => a + x.dims, 0);
+    const tokens = embedded('tokens');
+    const positions = embedded('indices');
+    const fixed = 2 + tokens + positions;
     const own = s.slots.filter((x) => x.dims > 0 && x.where !== 'embedding');
     const total = own.reduce((a, x) => a + x.dims, 0);
     const list = own.map((x) => `${x.name} ${x.dims}`).join(', ');
     const rest = r.width - fixed - total;
-    return `width ${r.width} = ${fixed} present in every model (one, BOS, ${r.vocabSize} ` +
-        `token + ${r.maxLen} position one-hot)` + (list ? ` + slots: ${list}` : '') +
+    return `width ${r.width} = one + BOS + ${tokens} token and ${positions} position one-hot ` +
+        `dimensions the program reads` + (list ? ` + slots: ${list}` : '') +
         (rest > 0 ? ` + ${rest} unattributed` : rest < 0 ? ` (${-rest} reused)` : '');
 }
 

@@ -61,14 +61,19 @@ bool nearlyEqual(double a, double b) {
 /// A linear read of the residual stream: sum of coeff * x[dim].
 using Form = std::vector<Term>;
 
+// Zero terms are left out: a read with weight 0 is no read, and would keep a dimension alive.
 Form scaled(const Form& f, double a) {
     Form out;
-    for (const Term& t : f) out.push_back({t.dim, t.coeff * a});
+    for (const Term& t : f) {
+        if (t.coeff * a != 0.0) out.push_back({t.dim, t.coeff * a});
+    }
     return out;
 }
 
 void addTo(Form& acc, const Form& f, double a = 1.0) {
-    for (const Term& t : f) acc.push_back({t.dim, t.coeff * a});
+    for (const Term& t : f) {
+        if (t.coeff * a != 0.0) acc.push_back({t.dim, t.coeff * a});
+    }
 }
 
 /// Where an s-op lives and how to read it.
@@ -1406,7 +1411,9 @@ std::vector<int> Lowering::reuseSlots(int layers) {
     };
     for (const HeadPlan& h : heads_) {
         for (const auto* m : {&h.q, &h.k, &h.v}) {
-            for (const Entry& e : *m) read(e.row, 2 * h.layer + 1);
+            for (const Entry& e : *m) {
+                if (e.value != 0.0) read(e.row, 2 * h.layer + 1);
+            }
         }
         for (const Entry& e : h.o) written[static_cast<size_t>(e.col)] = 2 * h.layer + 1;
     }
