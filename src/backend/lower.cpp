@@ -658,7 +658,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         const ValueSet& set = ops[k]->set;
         if (!set.bounded || set.values.empty()) {
             fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible "
-                    "values to tabulate");
+                    "values to tabulate; round() that s-op first, or lower max_len");
         }
         // Gaps that are only rounding noise do not count: such values are one number.
         double ownGap = std::numeric_limits<double>::infinity();
@@ -1043,13 +1043,11 @@ Repr Lowering::lowerAggregate(NodeId id) {
         return false;
     };
     bool picksOne = tie.has_value() || atMostOne(n.operands[0]);
-    bool numerical = n.encoding == Encoding::Numerical ||
-                     (n.encoding == Encoding::Inferred && vals.allNumbers() &&
-                      n.constant.isNumber() && (vals.numerical || !picksOne));
-    if (!numerical && vals.numerical) {
-        fail(n, "'" + describe(n) + "' moves a numerical s-op categorically; raspc cannot "
-                "compile that yet");
-    }
+    const bool numerical = n.encoding == Encoding::Numerical ||
+                           (n.encoding == Encoding::Inferred && vals.allNumbers() &&
+                            n.constant.isNumber() && (vals.numerical || !picksOne));
+    // A categorical move of a numerical s-op moves its one-hot view instead.
+    const Repr& moved = !numerical && vals.numerical ? categorical(n.operands[1]) : vals;
     if (numerical && !(vals.allNumbers() && n.constant.isNumber())) {
         fail(n, "'" + describe(n) + "' is numerical but its values or default are not numbers");
     }
@@ -1064,7 +1062,7 @@ Repr Lowering::lowerAggregate(NodeId id) {
     }
 
     std::vector<Block> blocks = selectorBlocks(n.operands[0]);
-    int ready = std::max(vals.ready, tieReady);
+    int ready = std::max(moved.ready, tieReady);
     for (const Block& b : blocks) ready = std::max(ready, b.ready);
     int layer = headLayer(ready);
     HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n), tie);
@@ -1086,10 +1084,8 @@ Repr Lowering::lowerAggregate(NodeId id) {
             bool isDefault = sameTableEntry(v, n.constant);
             int d = newDim(isDefault ? 1.0 : 0.0);
             Form f;
-            for (size_t i = 0; i < vals.values.size(); ++i) {
-                if (sameTableEntry(vals.values[i], v)) {
-                    addTo(f, vals.cols[i]);
-                }
+            for (size_t i = 0; i < moved.values.size(); ++i) {
+                if (sameTableEntry(moved.values[i], v)) addTo(f, moved.cols[i]);
             }
             emitColumn(h.v, col, f, isDefault ? 1.0 : 0.0);
             h.o.push_back({col, d, 1.0});
@@ -1337,7 +1333,7 @@ rt::Model Lowering::run(CompileReport* report) {
             }
             if (!r.set.bounded || r.set.values.empty()) {
                 fail(n, "output '" + o.name + "' is numerical with too many possible values "
-                        "to decode exactly");
+                        "to decode exactly; round() it, or lower max_len or the alphabet");
             }
             o.readout = rt::Matrix(d, 1);
             for (const Term& t : r.cols[0]) {
