@@ -1,11 +1,15 @@
 // `raspc run`: a compiled model (or a program compiled in memory) on inputs, natively.
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "backend/lower.h"
 #include "cli/commands.h"
+#include "runtime/decoder.h"
 #include "runtime/onnx_reader.h"
 #include "runtime/runner.h"
 
@@ -24,8 +28,75 @@ std::string pluralOfType(const std::string& type) {
     return "ints";
 }
 
+/// Settings of `run --generate`.
+struct Generation {
+    bool on = false;
+    int maxSteps = 200;
+    std::optional<std::string> stop;
+};
+
+/// Appends the model's output at the last position as the next token, again and again,
+/// streaming each token to stdout, until the stop token, `maxSteps` tokens, or the maximum
+/// length. The first output of the model is the next token.
+int generate(const rt::Model& m, const std::string& prompt, const Generation& gen, bool asJson) {
+    if (m.outputs.empty()) throw UserError("the model has no output to generate from");
+    const rt::Output& next = m.outputs.front();
+    rt::Decoder decoder(m);
+    std::vector<std::string> tokens = parseModelInput(prompt, m.tokenType);
+    std::vector<int32_t> ids = rt::encodeTokens(m, tokens);
+    std::vector<rt::OutputValues> outs;
+    for (int32_t id : ids) outs = decoder.step(id);
+
+    const bool strings = m.tokenType == "str";
+    const bool progress = !asJson && isatty(STDERR_FILENO);
+    auto start = std::chrono::steady_clock::now();
+    auto lastReport = start;
+    std::vector<std::string> generated;
+    std::string stopped = "max steps";
+    if (!asJson) std::cout << prompt << std::flush;
+    for (int step = 0; step < gen.maxSteps; ++step) {
+        std::string token = rt::decode(next, outs.front()).front();
+        auto it = std::find(m.vocab.begin(), m.vocab.end(), token);
+        if (it == m.vocab.end()) {
+            if (!asJson) std::cout << "\n";
+            throw UserError("generation stopped after " + std::to_string(generated.size()) +
+                            " tokens: output '" + next.name + "' gave '" + token +
+                            "', which is not a token of the vocabulary");
+        }
+        generated.push_back(token);
+        if (!asJson) std::cout << (strings ? "" : " ") << token << std::flush;
+        if (gen.stop && token == *gen.stop) {
+            stopped = "stop token";
+            break;
+        }
+        if (decoder.length() >= m.maxLen) {
+            stopped = "maximum length";
+            break;
+        }
+        outs = decoder.step(static_cast<int32_t>(it - m.vocab.begin()));
+        auto now = std::chrono::steady_clock::now();
+        if (progress && now - lastReport > std::chrono::milliseconds(250)) {
+            double seconds = std::chrono::duration<double>(now - start).count();
+            std::cerr << "\r" << generated.size() << " steps, "
+                      << static_cast<long>(generated.size() / seconds) << " tokens/s" << std::flush;
+            lastReport = now;
+        }
+    }
+    if (progress) std::cerr << "\r\033[K" << std::flush;
+    if (asJson) {
+        json j;
+        j["input"] = prompt;
+        j["generated"] = generated;
+        j["stopped"] = stopped;
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << "\n";
+    }
+    return kExitOk;
+}
+
 int runModel(const std::string& path, const ProgramSettings& settings, const Inputs& in,
-             bool asJson) {
+             bool asJson, const Generation& gen) {
     rt::Model m;
     std::optional<std::string> example;
     if (isOnnxPath(path)) {
@@ -34,6 +105,11 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
         Program p = loadProgram(path, settings);
         m = lower(p.graph, compileOptions(p));
         example = p.graph.exampleInput;
+    }
+    if (gen.on) {
+        std::vector<std::string> lines = inputLines(in.input, in.inputsFile, example);
+        if (lines.size() != 1) throw UserError("--generate takes one prompt");
+        return generate(m, lines.front(), gen, asJson);
     }
     rt::Runner runner(m);
     std::vector<std::string> lines = inputLines(in.input, in.inputsFile, example);
@@ -69,15 +145,23 @@ Command addRunCommand(CLI::App& app) {
         Inputs inputs;
         std::string file;
         bool asJson = false;
+        Generation gen;
     };
     auto st = std::make_shared<State>();
     CLI::App* cmd = app.add_subcommand("run", "Run a compiled model (.onnx), or compile a .rasp "
                                               "program in memory and run it");
     cmd->add_option("model", st->file, "The .onnx model or .rasp program")->required();
     cmd->add_flag("--json", st->asJson, "Print one JSON object per input");
+    cmd->add_flag("--generate", st->gen.on, "Causal programs: append the output at the last "
+                                            "position as the next token, repeatedly");
+    cmd->add_option("--max-steps", st->gen.maxSteps, "With --generate: most tokens to add")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--stop", st->gen.stop, "With --generate: stop after this token");
     addProgramOptions(cmd, st->settings);
     addInputOptions(cmd, st->inputs);
-    return {cmd, [st] { return runModel(st->file, st->settings, st->inputs, st->asJson); }};
+    return {cmd, [st] {
+                return runModel(st->file, st->settings, st->inputs, st->asJson, st->gen);
+            }};
 }
 
 }  // namespace raspc::cli

@@ -77,6 +77,34 @@ expect 0 "not a model" -- cat "$work/notes.onnx"
 expect 1 "its own source" -- "$raspc" compile "$work/precious.rasp" -o "$work/precious.rasp"
 expect 0 "sort(tokens, tokens)" -- cat "$work/precious.rasp"
 
+# Generation: the decoder's tokens follow the recurrence, and the interpreter on the whole
+# trace predicts each next token the decoder appended.
+expected="1 1"
+a=1
+b=1
+for _ in $(seq 62); do
+    c=$(((a + b) % 3))
+    expected="$expected $c"
+    a=$b
+    b=$c
+done
+expect 0 "$expected" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" \
+    --max-steps 100
+trace=$("$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --max-steps 62)
+shifted="${trace#* } 0"
+predicted=$("$raspc" eval "$root/samples/fibonacci_mod3.rasp" --input "$trace" --json |
+            node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+                console.log(JSON.parse(s).outputs.fibonacci_mod3.join(" ")))')
+if [ "${predicted% *}" != "${shifted% *}" ]; then
+    echo "FAIL: interpreter's next tokens differ from the generated trace"
+    echo "    trace:     $trace"
+    echo "    predicted: $predicted"
+    failures=$((failures + 1))
+fi
+expect 1 "not causal" -- "$raspc" run "$root/samples/reverse.rasp" --generate --input ab
+expect 0 '"stopped":"stop token"' -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
+    --input "1 1" --stop 0 --json
+
 # Usage errors exit 2.
 expect 2 "" -- "$raspc" compile
 expect 2 "" -- "$raspc" frobnicate
