@@ -1,0 +1,473 @@
+// Lowering of maps: encodings, folds into readers, fusion of chains, and lookup-table MLPs.
+#include "backend/lowering.h"
+
+namespace raspc::lowering {
+
+/// A categorical view of an s-op: numerical s-ops get a discretising MLP into a one-hot slot.
+const Repr& Lowering::categorical(NodeId id) {
+    const Repr& r = repr(id);
+    if (!r.numerical) return r;
+    auto it = categoricalCopies_.find(id);
+    if (it != categoricalCopies_.end()) return it->second;
+    const Node& n = g_[id];
+    if (!r.set.bounded) {
+        fail(n, "'" + describe(n) +
+                    "' is numerical with too many possible values to compare by value; "
+                    "annotate it categorical(...) or simplify it");
+    }
+    Node identity = n;
+    identity.kind = OpKind::Map;
+    identity.fn = [](std::span<const Value> args) { return args[0]; };
+    Repr copy = mapMlp(identity, {&r}, mlpLayer(r.ready), false, r.set);
+    return categoricalCopies_.emplace(id, std::move(copy)).first->second;
+}
+
+Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*>& ops,
+                                    const ValueSet& outSet) const {
+    MapPlan plan;
+    bool anyNumerical = std::any_of(ops.begin(), ops.end(), [](const Repr* r) { return r->numerical; });
+
+    // A linear function of numbers needs no layer: whoever reads it reads the sum directly.
+    bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
+        return r->allNumbers() && (!r->numerical || r->set.bounded);
+    });
+    if (options_.optLevel > 0 && anyNumerical && numbersIn && n.encoding != Encoding::Categorical) {
+        std::vector<std::vector<Value>> domains;
+        for (const Repr* r : ops) domains.push_back(r->numerical ? r->set.values : r->values);
+        if (auto fit = affineFit(n.fn, domains)) {
+            plan.route = MapRoute::AffineFold;
+            plan.numericalOut = true;
+            plan.affine = std::move(*fit);
+            return plan;
+        }
+    }
+
+    // Numbers computed from a numerical s-op stay numerical unless few (a comparison's
+    // booleans, say): a small one-hot is cheaper for whatever reads it next.
+    // A select compares one-hots, so an s-op it reads is better categorical from the start.
+    plan.numericalOut = n.encoding == Encoding::Numerical ||
+                        (n.encoding == Encoding::Inferred && anyNumerical &&
+                         (!outSet.bounded ||
+                          (outSet.allNumbers() && outSet.values.size() > kSmallCategorical &&
+                           !comparedBySelect(n))));
+    if (!plan.numericalOut && !outSet.bounded) {
+        fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding; "
+                "annotate it numerical(...)");
+    }
+
+    // A function of one categorical s-op (constants aside) is a relabelling of its one-hot
+    // columns: also free.
+    size_t varying = 0;
+    bool varyingNumerical = false;
+    for (const Repr* r : ops) {
+        if (r->isConstant) continue;
+        ++varying;
+        varyingNumerical = varyingNumerical || r->numerical;
+    }
+    plan.route = options_.optLevel > 0 && varying <= 1 && !varyingNumerical ? MapRoute::RelabelFold
+                                                                           : MapRoute::Mlp;
+    return plan;
+}
+
+/// Inlines operands that are maps needing an MLP of their own, so that one MLP computes the
+/// whole chain (and a map of a selector_width joins the MLP that decodes the width). Only when
+/// it makes the map ready in an earlier layer and its table stays small.
+std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
+    using Expr = FusedExpr;
+    Fused out;
+    int directReady = 0;
+    std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
+        const Node& m = g_[id];
+        bool isMap = m.kind == OpKind::Map || m.kind == OpKind::SequenceMap;
+        if (isMap && depth < kMaxFuseDepth) {
+            std::vector<const Repr*> ops;
+            for (NodeId op : m.operands) ops.push_back(&shadow(op));
+            if (planMap(m, ops, sets_[static_cast<size_t>(id)]).route == MapRoute::Mlp) {
+                Expr e;
+                e.node = &m;
+                for (NodeId op : m.operands) e.kids.push_back(build(op, depth + 1));
+                return e;
+            }
+        }
+        Expr e;
+        auto it = std::find(out.leaves.begin(), out.leaves.end(), id);
+        e.leaf = static_cast<int>(it - out.leaves.begin());
+        if (it == out.leaves.end()) out.leaves.push_back(id);
+        return e;
+    };
+    Expr root;
+    root.node = &n;
+    for (NodeId op : n.operands) {
+        directReady = std::max(directReady, shadow(op).ready);
+        root.kids.push_back(build(op, 0));
+    }
+
+    size_t rows = 1;
+    int leafReady = 0;
+    for (NodeId leaf : out.leaves) {
+        const Repr& r = shadow(leaf);
+        leafReady = std::max(leafReady, r.ready);
+        if (r.isConstant) continue;
+        if (r.numerical && !r.set.bounded) return std::nullopt;
+        rows *= std::max<size_t>(r.numerical ? r.set.values.size() : r.values.size(), 1);
+        if (rows > kMaxFusedRows) return std::nullopt;
+    }
+    if (mlpLayer(leafReady) >= mlpLayer(directReady)) return std::nullopt;
+
+    out.node = n;
+    out.node.kind = out.leaves.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
+    out.node.operands = out.leaves;
+    out.node.fn = [root](std::span<const Value> args) { return evaluate(root, args); };
+    debugLine("fuse", "'" + describe(n) + "' computed from " + std::to_string(out.leaves.size()) +
+                          " earlier s-ops in layer " + std::to_string(mlpLayer(leafReady)) +
+                          " instead of " + std::to_string(mlpLayer(directReady)));
+    return out;
+}
+
+const Repr& Lowering::shadow(NodeId id) {
+    if (const auto& r = reprs_[static_cast<size_t>(id)]) return *r;
+    if (auto it = shadows_.find(id); it != shadows_.end()) return it->second;
+    const Node& m = g_[id];
+    if (m.kind != OpKind::Map && m.kind != OpKind::SequenceMap) return repr(id);
+    std::vector<const Repr*> ops;
+    int ready = 0;
+    for (NodeId op : m.operands) {
+        ops.push_back(&shadow(op));
+        ready = std::max(ready, ops.back()->ready);
+    }
+    const ValueSet& set = sets_[static_cast<size_t>(id)];
+    MapPlan plan = planMap(m, ops, set);
+    Repr r;
+    r.numerical = plan.numericalOut;
+    r.set = set;
+    if (!r.numerical) r.values = set.values;
+    r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
+    return shadows_.emplace(id, std::move(r)).first->second;
+}
+
+Repr Lowering::lowerMap(NodeId id) {
+    const ValueSet& outSet = sets_[static_cast<size_t>(id)];
+    std::optional<Fused> fused;
+    const Node* n = &g_[id];
+    std::vector<const Repr*> ops;
+    for (NodeId op : n->operands) ops.push_back(&shadow(op));
+    MapPlan plan = planMap(*n, ops, outSet);
+    if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
+        fused = fuse(*n);
+        if (fused) n = &fused->node;
+    }
+    // Only now are the operands lowered: a map that fusion read through gets no slot.
+    ops.clear();
+    for (NodeId op : n->operands) ops.push_back(&repr(op));
+    plan = planMap(*n, ops, outSet);
+    int ready = 0;
+    for (const Repr* r : ops) ready = std::max(ready, r->ready);
+
+    switch (plan.route) {
+    case MapRoute::AffineFold: {
+        Repr r;
+        r.numerical = true;
+        r.set = outSet;
+        r.ready = ready;
+        if (!outSet.bounded) {
+            // The range of a linear form follows from its operands' ranges.
+            bool known = true, integral = std::abs(plan.affine.back() - std::round(plan.affine.back())) == 0;
+            double lo = plan.affine.back(), hi = plan.affine.back();
+            for (size_t i = 0; i < ops.size(); ++i) {
+                double c = plan.affine[i];
+                if (c == 0.0) continue;
+                const ValueSet& in = ops[i]->numerical ? ops[i]->set : ValueSet{};
+                double a, b;
+                bool wholeIn;
+                if (ops[i]->numerical) {
+                    known = known && in.rangeKnown;
+                    a = in.lo;
+                    b = in.hi;
+                    wholeIn = in.integral;
+                } else {
+                    a = b = ops[i]->values.front().toDouble();
+                    wholeIn = true;
+                    for (const Value& v : ops[i]->values) {
+                        a = std::min(a, v.toDouble());
+                        b = std::max(b, v.toDouble());
+                        wholeIn = wholeIn && (v.isInt() || v.isBool());
+                    }
+                }
+                lo += std::min(c * a, c * b);
+                hi += std::max(c * a, c * b);
+                integral = integral && wholeIn && c == std::round(c);
+            }
+            r.set.rangeKnown = known;
+            r.set.lo = lo;
+            r.set.hi = hi;
+            r.set.integral = known && integral;
+        }
+        Form f = {{kOne, plan.affine.back()}};
+        for (size_t i = 0; i < ops.size(); ++i) {
+            if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
+        }
+        r.cols.push_back(std::move(f));
+        return r;
+    }
+    case MapRoute::RelabelFold: {
+        Repr r;
+        r.numerical = plan.numericalOut;
+        r.ready = ready;
+        r.set = outSet;
+        std::vector<Value> args;
+        const Repr* var = nullptr;
+        size_t varIndex = 0;
+        for (size_t i = 0; i < ops.size(); ++i) {
+            args.push_back(ops[i]->values.front());
+            if (!ops[i]->isConstant) {
+                var = ops[i];
+                varIndex = i;
+            }
+        }
+        size_t count = var ? var->values.size() : 1;
+        std::map<Value, size_t, TableLess> column;
+        if (!plan.numericalOut) {
+            for (const Value& v : outSet.values) {
+                column.emplace(v, r.values.size());
+                r.values.push_back(v);
+                r.cols.emplace_back();
+            }
+        } else {
+            r.cols.emplace_back();
+        }
+        for (size_t i = 0; i < count; ++i) {
+            if (var) args[varIndex] = var->values[i];
+            Form in = var ? var->cols[i] : Form{{kOne, 1.0}};
+            Value y;
+            try {
+                y = n->fn(args);
+            } catch (const std::domain_error&) {
+                continue;
+            }
+            if (plan.numericalOut) {
+                addTo(r.cols[0], in, y.toDouble());
+            } else if (auto it = column.find(y); it != column.end()) {
+                addTo(r.cols[it->second], in);
+            }
+        }
+        return r;
+    }
+    case MapRoute::Mlp:
+        break;
+    }
+    return mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet);
+}
+
+/// An MLP computing n.fn of `ops` into a fresh slot. Categorical operands gate one group of
+/// units per combination of their values; at most one numerical operand is read through
+/// ramp steps placed between neighbouring values where the function changes.
+Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
+                      bool numericalOut, const ValueSet& outSet) {
+    std::vector<size_t> cats, nums;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i]->isConstant) continue;
+        (ops[i]->numerical ? nums : cats).push_back(i);
+    }
+    // Numerical operands are read through one number z = sum of lambda_i x_i, with the lambdas
+    // spreading the operands apart so that every combination of their values has its own z
+    // (the last operand varies slowest). A function of them is then a function of z alone.
+    struct Point {
+        double z;
+        std::vector<Value> xs;  // one value per numerical operand
+    };
+    std::vector<Point> points = {{0.0, {}}};
+    Form z;
+    double span = 0.0, gap = std::numeric_limits<double>::infinity();
+    for (size_t k : nums) {
+        const ValueSet& set = ops[k]->set;
+        if (!set.bounded || set.values.empty()) {
+            fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible "
+                    "values to tabulate; round() that s-op first, or lower max_len");
+        }
+        // Gaps that are only rounding noise do not count: such values are one number.
+        double ownGap = std::numeric_limits<double>::infinity();
+        for (size_t i = 0; i + 1 < set.values.size(); ++i) {
+            double a = set.values[i].toDouble(), b = set.values[i + 1].toDouble();
+            if (!nearlyEqual(a, b)) ownGap = std::min(ownGap, b - a);
+        }
+        double lambda = 1.0;
+        if (!points.front().xs.empty() && std::isfinite(ownGap)) lambda = (span + gap) / ownGap;
+        if (!std::isfinite(ownGap)) ownGap = gap;
+        addTo(z, ops[k]->cols[0], lambda);
+        std::vector<Point> next;
+        for (const Point& p : points) {
+            for (const Value& v : set.values) {
+                Point q = p;
+                q.z += lambda * v.toDouble();
+                q.xs.push_back(v);
+                next.push_back(std::move(q));
+            }
+            if (next.size() > kMaxTableRows) {
+                fail(n, "'" + describe(n) + "' needs a lookup table of more than " +
+                            std::to_string(kMaxTableRows) + " rows");
+            }
+        }
+        points = std::move(next);
+        span = span + lambda * (set.hi - set.lo);
+        gap = std::min(gap, lambda * ownGap);
+    }
+    std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.z < b.z; });
+    double zMax = 0.0;
+    for (const Point& p : points) zMax = std::max(zMax, std::abs(p.z));
+    const bool numericalIn = !nums.empty();
+
+    Repr out;
+    out.materialized = true;
+    out.numerical = numericalOut;
+    out.ready = 2 * layer + 2;
+    out.set = outSet;
+    std::map<Value, int, TableLess> dimOf;
+    if (numericalOut) {
+        int d = newDim();
+        out.cols.push_back({{d, 1.0}});
+    } else {
+        for (const Value& v : outSet.values) {
+            int d = newDim();
+            dimOf.emplace(v, d);
+            out.values.push_back(v);
+            out.cols.push_back({{d, 1.0}});
+        }
+    }
+    // Combinations whose result lies outside the inferred set never occur together (value
+    // sets are per position: length 2 never meets index 5), so they write nothing.
+    auto encode = [&](const std::optional<Value>& y) -> Form {
+        if (!y) return {};
+        if (numericalOut) return {{out.cols[0][0].dim, y->toDouble()}};
+        auto it = dimOf.find(*y);
+        if (it == dimOf.end()) return {};
+        return {{it->second, 1.0}};
+    };
+
+    size_t rows = points.size();
+    for (size_t c : cats) rows *= ops[c]->values.size();
+    if (rows > kMaxTableRows) {
+        fail(n, "'" + describe(n) + "' needs a lookup table of " + std::to_string(rows) +
+                    " rows; raspc allows " + std::to_string(kMaxTableRows));
+    }
+
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "map " + describe(n);
+    std::vector<Value> args(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i]->isConstant) args[i] = ops[i]->values.front();
+    }
+    auto call = [&]() -> std::optional<Value> {
+        try {
+            return n.fn(args);
+        } catch (const std::domain_error&) {
+            return std::nullopt;
+        }
+    };
+
+    // The range of z bounds how hard a closed gate must push.
+    const double xMax = zMax;
+
+    std::vector<size_t> idx(cats.size(), 0);
+    while (true) {
+        // gate = sum of the combination's indicators - (k - 1): 1 when it matches, <= 0 if not.
+        Form gate = {{kOne, 1.0 - static_cast<double>(cats.size())}};
+        if (cats.empty()) gate = {{kOne, 1.0}};
+        for (size_t j = 0; j < cats.size(); ++j) {
+            args[cats[j]] = ops[cats[j]]->values[idx[j]];
+            addTo(gate, ops[cats[j]]->cols[idx[j]]);
+        }
+
+        auto callAt = [&](const Point& p) {
+            for (size_t k = 0; k < nums.size(); ++k) args[nums[k]] = p.xs[k];
+            return call();
+        };
+        if (!numericalIn) {
+            block.units.push_back({gate, encode(call())});
+        } else {
+            std::optional<Value> prev = callAt(points.front());
+            block.units.push_back({gate, encode(prev)});
+            for (size_t i = 1; i < points.size(); ++i) {
+                std::optional<Value> cur = callAt(points[i]);
+                if (!cur) continue;
+                if (prev && sameTableEntry(*cur, *prev)) continue;
+                // A ramp from 0 to 1 between the previous point and this one, leaving a
+                // quarter of the gap on each side for float32 error.
+                double lo = points[i - 1].z, hi = points[i].z;
+                if (hi - lo < kFloat32Resolution * std::max(1.0, zMax)) {
+                    fail(n, "'" + describe(n) + "' gives different results for numerical "
+                            "inputs too close together to tell apart in float32 (z = " +
+                            toDisplay(Value(lo)) + " and " + toDisplay(Value(hi)) +
+                            "); compare with a margin, or round() the input first");
+                }
+                double a = lo + (hi - lo) / 4, b = hi - (hi - lo) / 4;
+                double slope = 1.0 / (b - a);
+                double closed = cats.empty() ? 0.0 : slope * (xMax + std::abs(a)) + 2.0;
+                Form delta = encode(cur);
+                addTo(delta, encode(prev), -1.0);
+                for (auto [edge, sign] : {std::pair{a, 1.0}, std::pair{b, -1.0}}) {
+                    Form in = scaled(z, slope);
+                    in.push_back({kOne, -slope * edge - closed});
+                    addTo(in, gate, closed);
+                    block.units.push_back({in, scaled(delta, sign)});
+                }
+                prev = cur;
+            }
+        }
+
+        size_t j = 0;
+        for (; j < cats.size(); ++j) {
+            if (++idx[j] < ops[cats[j]]->values.size()) break;
+            idx[j] = 0;
+        }
+        if (j == cats.size()) break;
+    }
+    blocks_.push_back(std::move(block));
+    return out;
+}
+
+/// A one-hot over the combinations of several categorical s-ops, for selectors that compare
+/// tuples (a disjunction over two keys, say). Computed by one MLP.
+Repr Lowering::tupleOf(const std::vector<NodeId>& members, const Node& site) {
+    auto it = tuples_.find(members);
+    if (it != tuples_.end()) return it->second;
+    std::vector<const Repr*> ops;
+    int ready = 0;
+    size_t rows = 1;
+    for (NodeId m : members) {
+        ops.push_back(&categorical(m));
+        ready = std::max(ready, ops.back()->ready);
+        rows *= ops.back()->values.size();
+    }
+    if (rows > kMaxTableRows) {
+        fail(site, "this selector compares " + std::to_string(members.size()) +
+                       " s-ops jointly over " + std::to_string(rows) +
+                       " combinations; raspc allows " + std::to_string(kMaxTableRows));
+    }
+    int layer = mlpLayer(ready);
+    Repr out;
+    out.ready = 2 * layer + 2;
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "tuple for selector (" + site.loc.file + ":" + std::to_string(site.loc.line) + ")";
+    std::vector<size_t> idx(ops.size(), 0);
+    int combo = 0;
+    while (true) {
+        Form gate = {{kOne, 1.0 - static_cast<double>(ops.size())}};
+        for (size_t j = 0; j < ops.size(); ++j) addTo(gate, ops[j]->cols[idx[j]]);
+        int d = newDim();
+        out.values.push_back(Value(combo++));
+        out.cols.push_back({{d, 1.0}});
+        block.units.push_back({gate, {{d, 1.0}}});
+        size_t j = 0;
+        for (; j < ops.size(); ++j) {
+            if (++idx[j] < ops[j]->values.size()) break;
+            idx[j] = 0;
+        }
+        if (j == ops.size()) break;
+    }
+    blocks_.push_back(std::move(block));
+    return tuples_.emplace(members, out).first->second;
+}
+
+}  // namespace raspc::lowering

@@ -1,0 +1,339 @@
+// Lowering internals shared by the files of the back end (lower.cpp, lower_maps.cpp,
+// lower_heads.cpp, lower_slots.cpp): the plan of a model before it becomes weights, and the
+// Lowering class that builds it. Not part of the back end's interface: include lower.h.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "backend/lower.h"
+#include "passes/pipeline.h"
+#include "passes/value_sets.h"
+#include "support/debug.h"
+
+namespace raspc::lowering {
+
+// Residual dimensions every model has. `kOne` is 1 at real positions and 0 at BOS, so every
+// constant term vanishes at BOS; `kBos` is 1 at BOS only.
+constexpr int kOne = 0;
+constexpr int kBos = 1;
+
+// exp(-kHardGap) underflows to zero in float32 (its smallest subnormal is e^-103.28), so keys
+// that score kHardGap below the best get no weight at all.
+inline const double kHardGap = -std::log(static_cast<double>(std::numeric_limits<float>::denorm_min())) + 4.0;
+
+// How far below zero an MLP unit's pre-activation is pushed at BOS, so it stays silent there.
+constexpr double kBosSilence = 1.0;
+
+// Numbers computed from numerical s-ops with at most this many values are kept categorical.
+constexpr size_t kSmallCategorical = 8;
+
+// Fusing maps stops at this many combined operand values, or this many maps deep.
+constexpr size_t kMaxFusedRows = 4096;
+constexpr int kMaxFuseDepth = 4;
+
+// Largest number of operand combinations an MLP lookup table may have.
+constexpr size_t kMaxTableRows = 20000;
+
+struct Term {
+    int dim;
+    double coeff;
+};
+
+/// Values closer than this (relative) are the same number up to double rounding noise, as
+/// 0.6 - 0.4 and 0.2 are.
+constexpr double kNoise = 1e-9;
+// A threshold a model must see across needs its two sides this far apart (relative to the
+// largest magnitude involved): float32 keeps about 7 digits, and sums lose a few more.
+constexpr double kFloat32Resolution = 1e-5;
+
+inline bool nearlyEqual(double a, double b) {
+    return std::abs(a - b) <= kNoise * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+/// A linear read of the residual stream: sum of coeff * x[dim].
+using Form = std::vector<Term>;
+
+// Zero terms are left out: a read with weight 0 is no read, and would keep a dimension alive.
+inline Form scaled(const Form& f, double a) {
+    Form out;
+    for (const Term& t : f) {
+        if (t.coeff * a != 0.0) out.push_back({t.dim, t.coeff * a});
+    }
+    return out;
+}
+
+inline void addTo(Form& acc, const Form& f, double a = 1.0) {
+    for (const Term& t : f) {
+        if (t.coeff * a != 0.0) acc.push_back({t.dim, t.coeff * a});
+    }
+}
+
+/// Where an s-op lives and how to read it.
+struct Repr {
+    bool numerical = false;
+    std::vector<Value> values;  // categorical: the value each column indicates
+    std::vector<Form> cols;     // categorical: one indicator per value; numerical: cols[0]
+    ValueSet set;               // numerical: the values it may take
+    int ready = 0;              // sublayer that makes it readable: 0 embedding, 2l+1 / 2l+2
+    bool isConstant = false;
+    bool materialized = false;  // has a slot of its own, written by a head or an MLP
+
+    Form numberForm() const {
+        if (numerical) return cols[0];
+        Form f;
+        for (size_t i = 0; i < values.size(); ++i) addTo(f, cols[i], values[i].toDouble());
+        return f;
+    }
+    bool allNumbers() const {
+        if (numerical) return true;
+        return std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); });
+    }
+};
+
+/// A chain of maps over leaf s-ops: either leaf number `leaf`, or `node`'s function of `kids`.
+struct FusedExpr {
+    int leaf = -1;
+    const Node* node = nullptr;
+    std::vector<FusedExpr> kids;
+};
+
+inline Value evaluate(const FusedExpr& e, std::span<const Value> leaves) {
+    if (e.leaf >= 0) return leaves[static_cast<size_t>(e.leaf)];
+    std::vector<Value> args;
+    for (const FusedExpr& k : e.kids) args.push_back(evaluate(k, leaves));
+    return e.node->fn(args);
+}
+
+struct Entry {
+    int row;
+    int col;
+    double value;
+};
+
+struct HeadPlan {
+    int layer = 0;
+    std::string label;
+    int dk = 0;
+    int dv = 0;
+    std::vector<Entry> q, k, v, o;
+};
+
+/// One hidden unit: relu(in) is added to the residual through `out`.
+struct Unit {
+    Form in;
+    Form out;  // Term.dim is the residual dimension written, Term.coeff the weight
+    std::optional<double> atBos;  // what `in` reads at BOS; default: silent there
+};
+
+struct BlockPlan {
+    int layer = 0;
+    std::string label;
+    std::vector<Unit> units;
+};
+
+inline std::string describe(const Node& n) {
+    std::ostringstream out;
+    out << (n.name.empty() ? std::string(toString(n.kind)) : n.name);
+    if (n.loc.line > 0) out << " (" << n.loc.file << ":" << n.loc.line << ")";
+    return out.str();
+}
+
+/// The atom type an output shows: the most general among its values (a default of 0 among
+/// strings does not make the strings ints).
+inline std::string valueTypeOf(const std::vector<Value>& values) {
+    auto any = [&](auto pred) { return std::any_of(values.begin(), values.end(), pred); };
+    if (any([](const Value& v) { return v.isString(); })) return "str";
+    if (any([](const Value& v) { return v.isFloat(); })) return "float";
+    if (!values.empty() && !any([](const Value& v) { return !v.isBool(); })) return "bool";
+    return "int";
+}
+
+inline int headLayer(int ready) { return (ready + 1) / 2; }
+inline int mlpLayer(int ready) { return ready / 2; }
+
+/// Calls fn on every combination of one value per domain.
+inline void forEachCombo(const std::vector<std::vector<Value>>& domains,
+                  const std::function<void(const std::vector<Value>&)>& fn) {
+    std::vector<size_t> idx(domains.size(), 0);
+    std::vector<Value> args(domains.size());
+    for (const auto& d : domains) {
+        if (d.empty()) return;
+    }
+    while (true) {
+        for (size_t i = 0; i < domains.size(); ++i) args[i] = domains[i][idx[i]];
+        fn(args);
+        size_t i = 0;
+        for (; i < domains.size(); ++i) {
+            if (++idx[i] < domains[i].size()) break;
+            idx[i] = 0;
+        }
+        if (i == domains.size()) return;
+    }
+}
+
+/// The coefficients (a_0..a_k-1, b) if f(x) = sum a_i x_i + b on every combination.
+inline std::optional<std::vector<double>> affineFit(const MapFn& fn,
+                                             const std::vector<std::vector<Value>>& domains) {
+    auto call = [&](const std::vector<Value>& args) -> std::optional<double> {
+        try {
+            Value r = fn(args);
+            if (!r.isNumber()) return std::nullopt;
+            return r.toDouble();
+        } catch (const std::domain_error&) {
+            return std::nullopt;
+        }
+    };
+    std::vector<Value> base;
+    for (const auto& d : domains) {
+        if (d.empty()) return std::nullopt;
+        base.push_back(d.front());
+    }
+    auto b0 = call(base);
+    if (!b0) return std::nullopt;
+    std::vector<double> coeffs;
+    for (size_t i = 0; i < domains.size(); ++i) {
+        if (domains[i].size() < 2) {
+            coeffs.push_back(0.0);
+            continue;
+        }
+        std::vector<Value> probe = base;
+        probe[i] = domains[i].back();
+        auto y = call(probe);
+        if (!y) return std::nullopt;
+        coeffs.push_back((*y - *b0) / (domains[i].back().toDouble() - base[i].toDouble()));
+    }
+    double offset = *b0;
+    for (size_t i = 0; i < domains.size(); ++i) offset -= coeffs[i] * base[i].toDouble();
+
+    bool affine = true;
+    forEachCombo(domains, [&](const std::vector<Value>& args) {
+        if (!affine) return;
+        auto y = call(args);
+        if (!y) return;  // values fn rejects never occur on accepted inputs
+        double predicted = offset;
+        for (size_t i = 0; i < args.size(); ++i) predicted += coeffs[i] * args[i].toDouble();
+        if (std::abs(predicted - *y) > 1e-9 * std::max(1.0, std::abs(*y))) affine = false;
+    });
+    if (!affine) return std::nullopt;
+    coeffs.push_back(offset);
+    return coeffs;
+}
+
+class Lowering {
+public:
+    Lowering(const Graph& g, const CompileOptions& options)
+        : g_(g), options_(options),
+          sets_(inferValueSets(g, Domain{options.vocab, options.maxLen, g.causal})),
+          reprs_(g.nodes.size()), selectOperand_(g.nodes.size(), false) {
+        for (const Node& n : g.nodes) {
+            if (n.kind != OpKind::Select) continue;
+            for (NodeId op : n.operands) selectOperand_[static_cast<size_t>(op)] = true;
+        }
+    }
+
+    rt::Model run(CompileReport* report);
+
+private:
+    std::vector<int> reuseSlots(int layers);
+    void reportPlacements(CompileReport& report, int layers) const;
+    int newDim(double atBos = 0.0) {
+        bos_.push_back(atBos);
+        return static_cast<int>(bos_.size() - 1);
+    }
+
+    double atBos(const Form& f) const {
+        double s = 0.0;
+        for (const Term& t : f) s += t.coeff * bos_[static_cast<size_t>(t.dim)];
+        return s;
+    }
+
+    /// Writes `f` as column `col` of a read matrix, with the BOS row chosen so that the column
+    /// reads exactly `bosValue` at the BOS position. This keeps BOS's own residual, which
+    /// attention writes defaults into, from leaking into any read.
+    void emitColumn(std::vector<Entry>& m, int col, const Form& f, double bosValue) const {
+        for (const Term& t : f) m.push_back({t.dim, col, t.coeff});
+        m.push_back({kBos, col, bosValue - atBos(f)});
+    }
+
+    const Repr& repr(NodeId id);
+    const Repr& categorical(NodeId id);
+    Repr lowerNode(NodeId id);
+    Repr lowerMap(NodeId id);
+
+    enum class MapRoute { AffineFold, RelabelFold, Mlp };
+    struct MapPlan {
+        MapRoute route = MapRoute::Mlp;
+        bool numericalOut = false;
+        std::vector<double> affine;  // AffineFold: a coefficient per operand, then the offset
+    };
+    /// How a map compiles, decided from its operands' representations alone.
+    MapPlan planMap(const Node& n, const std::vector<const Repr*>& ops,
+                    const ValueSet& outSet) const;
+
+    /// A map rewritten to read the operands of the maps it reads (see fuse()).
+    struct Fused {
+        Node node;
+        std::vector<NodeId> leaves;
+    };
+    std::optional<Fused> fuse(const Node& n);
+
+    /// What `id` will look like once lowered (encoding, values, readiness), without lowering
+    /// maps: fusion decides from these whether a map needs a slot of its own at all.
+    const Repr& shadow(NodeId id);
+
+    /// True when some select compares `n` (by value: the node itself, not a fused copy).
+    bool comparedBySelect(const Node& n) const {
+        for (size_t id = 0; id < g_.nodes.size(); ++id) {
+            if (&g_.nodes[id] != &n) continue;
+            return selectOperand_[id];
+        }
+        return false;
+    }
+    Repr lowerAggregate(NodeId id);
+    Repr lowerSum(NodeId id);
+    Repr lowerWidthInverse(NodeId id);
+    Repr mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer, bool numericalOut,
+                const ValueSet& outSet);
+    Repr tupleOf(const std::vector<NodeId>& members, const Node& site);
+
+    struct Block {
+        std::vector<Form> q;  // per key column, the query's score row
+        std::vector<Form> k;  // per key column, the key's indicator
+        int ready = 0;
+    };
+    std::vector<Block> selectorBlocks(NodeId selector);
+    /// A tie-break added to every selected key's score: `form` reads values in [0, range]
+    /// whose distinct values are at least 1 apart; the selected key with the largest wins.
+    struct TieBreak {
+        Form form;
+        double range = 0.0;
+    };
+    HeadPlan buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
+                       const std::string& label, const std::optional<TieBreak>& tie = {});
+
+    [[noreturn]] void fail(const Node& n, const std::string& message) const {
+        throw UserError(n.loc, message);
+    }
+
+    const Graph& g_;
+    const CompileOptions& options_;
+    std::vector<ValueSet> sets_;
+    std::vector<std::optional<Repr>> reprs_;
+    std::vector<bool> selectOperand_;  // per node: a select reads it as keys or queries
+    std::map<NodeId, Repr> shadows_;   // planned maps not (yet) lowered; no columns
+    std::map<NodeId, Repr> categoricalCopies_;
+    std::map<std::vector<NodeId>, Repr> tuples_;
+    std::vector<double> bos_;
+    std::vector<int> tokenDims_, indexDims_;
+    std::vector<HeadPlan> heads_;
+    std::vector<BlockPlan> blocks_;
+};
+
+}  // namespace raspc::lowering
