@@ -9,8 +9,9 @@ namespace raspc::rt {
 
 Decoder::Decoder(const Model& m) : model_(m), cache_(m.layers.size()) {
     if (!m.causal) {
-        throw ModelError("this model is not causal, so it cannot be run one position at a time; "
-                         "compile a program with `causal;`");
+        throw ModelError(
+            "this model is not causal, so it cannot be run one position at a time; "
+            "compile a program with `causal;`");
     }
     for (size_t l = 0; l < m.layers.size(); ++l) cache_[l].resize(m.layers[l].heads.size());
     advance(static_cast<int32_t>(m.vocab.size()), 0);  // BOS

@@ -18,42 +18,42 @@ Repr Lowering::lowerNode(NodeId id) {
     const Node& n = g_[id];
     Repr r;
     switch (n.kind) {
-    case OpKind::Tokens:
-        for (size_t i = 0; i < options_.vocab.size(); ++i) {
-            r.values.push_back(options_.vocab[i]);
-            r.cols.push_back({{tokenDims_[i], 1.0}});
-        }
-        return r;
-    case OpKind::Indices:
-        for (int i = 0; i < options_.maxLen; ++i) {
-            r.values.push_back(Value(i));
-            r.cols.push_back({{indexDims_[static_cast<size_t>(i)], 1.0}});
-        }
-        return r;
-    case OpKind::Constant:
-        r.values.push_back(n.constant);
-        r.cols.push_back({{kOne, 1.0}});
-        r.isConstant = true;
-        return r;
-    case OpKind::WidthInverse:
-        return lowerWidthInverse(id);
-    case OpKind::Length:
-    case OpKind::SelectorWidth:
-        throw InternalError("lowering needs split_width to have run");
-    case OpKind::Map:
-    case OpKind::SequenceMap:
-        return lowerMap(id);
-    case OpKind::Aggregate:
-        return lowerAggregate(id);
-    default:
-        throw InternalError("lowerNode called on a selector");
+        case OpKind::Tokens:
+            for (size_t i = 0; i < options_.vocab.size(); ++i) {
+                r.values.push_back(options_.vocab[i]);
+                r.cols.push_back({{tokenDims_[i], 1.0}});
+            }
+            return r;
+        case OpKind::Indices:
+            for (int i = 0; i < options_.maxLen; ++i) {
+                r.values.push_back(Value(i));
+                r.cols.push_back({{indexDims_[static_cast<size_t>(i)], 1.0}});
+            }
+            return r;
+        case OpKind::Constant:
+            r.values.push_back(n.constant);
+            r.cols.push_back({{kOne, 1.0}});
+            r.isConstant = true;
+            return r;
+        case OpKind::WidthInverse:
+            return lowerWidthInverse(id);
+        case OpKind::Length:
+        case OpKind::SelectorWidth:
+            throw InternalError("lowering needs split_width to have run");
+        case OpKind::Map:
+        case OpKind::SequenceMap:
+            return lowerMap(id);
+        case OpKind::Aggregate:
+            return lowerAggregate(id);
+        default:
+            throw InternalError("lowerNode called on a selector");
     }
 }
 
 rt::Model Lowering::run(CompileReport* report) {
     // Fixed dimensions: one, BOS flag, token one-hot, position one-hot.
-    newDim();          // kOne
-    newDim(1.0);       // kBos
+    newDim();     // kOne
+    newDim(1.0);  // kBos
     for (size_t i = 0; i < options_.vocab.size(); ++i) tokenDims_.push_back(newDim());
     for (int i = 0; i < options_.maxLen; ++i) indexDims_.push_back(newDim());
 
@@ -75,7 +75,8 @@ rt::Model Lowering::run(CompileReport* report) {
     int physWidth = 0;
     for (int p : phys) physWidth = std::max(physWidth, p + 1);
     auto remap = [&](std::vector<Entry>& entries, bool rows) {
-        for (Entry& e : entries) (rows ? e.row : e.col) = phys[static_cast<size_t>(rows ? e.row : e.col)];
+        for (Entry& e : entries)
+            (rows ? e.row : e.col) = phys[static_cast<size_t>(rows ? e.row : e.col)];
     };
 
     rt::Model m;
@@ -158,20 +159,23 @@ rt::Model Lowering::run(CompileReport* report) {
                 // Too many values for a table, but all whole: decoded by rounding.
                 o.readout = rt::Matrix(d, 1);
                 for (const Term& t : r.cols[0]) {
-                    o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
+                    o.readout.at(phys[static_cast<size_t>(t.dim)], 0) +=
+                        static_cast<float>(t.coeff);
                 }
                 o.tolerance = 0.25;
                 o.valueType = "int";
                 if (std::max(std::abs(r.set.lo), std::abs(r.set.hi)) > (1 << 22)) {
-                    fail(n, "output '" + o.name + "' ranges over whole numbers too large for "
-                            "float32 to keep exact");
+                    fail(n, "output '" + o.name +
+                                "' ranges over whole numbers too large for "
+                                "float32 to keep exact");
                 }
                 m.outputs.push_back(std::move(o));
                 continue;
             }
             if (!r.set.bounded || r.set.values.empty()) {
-                fail(n, "output '" + o.name + "' is numerical with too many possible values "
-                        "to decode exactly; round() it, or lower max_len or the alphabet");
+                fail(n, "output '" + o.name +
+                            "' is numerical with too many possible values "
+                            "to decode exactly; round() it, or lower max_len or the alphabet");
             }
             o.readout = rt::Matrix(d, 1);
             for (const Term& t : r.cols[0]) {
@@ -188,12 +192,16 @@ rt::Model Lowering::run(CompileReport* report) {
             double magnitude = 1.0;
             for (size_t j = 0; j + 1 < o.numbers.size(); ++j) {
                 gap = std::min(gap, o.numbers[j + 1] - o.numbers[j]);
-                magnitude = std::max({magnitude, std::abs(o.numbers[j]), std::abs(o.numbers[j + 1])});
+                magnitude =
+                    std::max({magnitude, std::abs(o.numbers[j]), std::abs(o.numbers[j + 1])});
             }
             if (std::isfinite(gap) && gap < kFloat32Resolution * magnitude) {
-                fail(n, "output '" + o.name + "' takes values too close together to decode in "
-                        "float32 (" + std::to_string(gap) + " apart); round() it, or output a "
-                        "coarser s-op");
+                fail(n, "output '" + o.name +
+                            "' takes values too close together to decode in "
+                            "float32 (" +
+                            std::to_string(gap) +
+                            " apart); round() it, or output a "
+                            "coarser s-op");
             }
             o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
             o.valueType = valueTypeOf(r.set.values);
@@ -220,7 +228,8 @@ rt::Model Lowering::run(CompileReport* report) {
         for (auto& p : report->placements) {
             std::vector<int> dims;
             for (int dim : p.dims) {
-                if (phys[static_cast<size_t>(dim)] >= 0) dims.push_back(phys[static_cast<size_t>(dim)]);
+                if (phys[static_cast<size_t>(dim)] >= 0)
+                    dims.push_back(phys[static_cast<size_t>(dim)]);
             }
             p.dims = std::move(dims);
         }

@@ -11,12 +11,12 @@
 namespace raspc {
 
 struct CompileOptions {
-    std::vector<Value> vocab;       // the alphabet, in token-id order
-    int maxLen = 0;                 // longest input
-    std::vector<NodeId> outputs;    // s-ops to compile, in output order
+    std::vector<Value> vocab;     // the alphabet, in token-id order
+    int maxLen = 0;               // longest input
+    std::vector<NodeId> outputs;  // s-ops to compile, in output order
     std::vector<std::string> outputNames;
-    std::string sourceName;         // recorded in the model's metadata
-    int optLevel = 1;               // 0: no folding, fusing or merging (for comparison)
+    std::string sourceName;  // recorded in the model's metadata
+    int optLevel = 1;        // 0: no folding, fusing or merging (for comparison)
 };
 
 /// What the compiler built, for `raspc compile`'s report and `--json`.
@@ -35,8 +35,8 @@ struct CompileReport {
     /// Where one s-op of the program ended up.
     struct Placement {
         NodeId node = 0;
-        std::string name;       // the program's name for it, or its kind
-        std::string kind;       // OpKind name
+        std::string name;  // the program's name for it, or its kind
+        std::string kind;  // OpKind name
         SourceLoc loc;
         std::string where;      // "embedding", "attention", "mlp", "folded" (read through
                                 // its operands, no slot of its own) or "constant"
@@ -57,9 +57,9 @@ struct CompileReport {
 /// that want to show the optimised graph).
 PassOptions passOptions(const Graph& g, const CompileOptions& options);
 
-/// Runs the middle end (passes/pipeline.h) and compiles the `outputs` of `g` into a Model whose decoded outputs equal the interpreter's on
-/// every input over `vocab` up to `maxLen` tokens. Throws UserError (located at the offending
-/// node) for programs it cannot compile exactly.
+/// Runs the middle end (passes/pipeline.h) and compiles the `outputs` of `g` into a Model whose
+/// decoded outputs equal the interpreter's on every input over `vocab` up to `maxLen` tokens.
+/// Throws UserError (located at the offending node) for programs it cannot compile exactly.
 rt::Model lower(const Graph& g, const CompileOptions& options, CompileReport* report = nullptr);
 
 }  // namespace raspc

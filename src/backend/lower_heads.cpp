@@ -27,9 +27,11 @@ std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
             if (n.kind == OpKind::Select) {
                 NodeId k = n.operands[0], q = n.operands[1];
                 if (g_[k].kind != OpKind::Constant &&
-                    std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+                    std::find(keys.begin(), keys.end(), k) == keys.end())
+                    keys.push_back(k);
                 if (g_[q].kind != OpKind::Constant &&
-                    std::find(queries.begin(), queries.end(), q) == queries.end()) queries.push_back(q);
+                    std::find(queries.begin(), queries.end(), q) == queries.end())
+                    queries.push_back(q);
                 return;
             }
             for (NodeId op : n.operands) collect(op);
@@ -76,22 +78,26 @@ std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
             holds = [&](NodeId s, const auto& kv, const auto& qv) -> bool {
             const Node& n = g_[s];
             switch (n.kind) {
-            case OpKind::Select: {
-                NodeId k = n.operands[0], q = n.operands[1];
-                const Value& kval = g_[k].kind == OpKind::Constant ? g_[k].constant : kv.at(k);
-                const Value& qval = g_[q].kind == OpKind::Constant ? g_[q].constant : qv.at(q);
-                try {
-                    return compare(n.cmp, kval, qval);
-                } catch (const std::domain_error& e) {
-                    throw UserError(n.loc, std::string("select cannot compare ") +
-                                               toDisplay(kval) + " with " + toDisplay(qval) +
-                                               ": " + e.what());
+                case OpKind::Select: {
+                    NodeId k = n.operands[0], q = n.operands[1];
+                    const Value& kval = g_[k].kind == OpKind::Constant ? g_[k].constant : kv.at(k);
+                    const Value& qval = g_[q].kind == OpKind::Constant ? g_[q].constant : qv.at(q);
+                    try {
+                        return compare(n.cmp, kval, qval);
+                    } catch (const std::domain_error& e) {
+                        throw UserError(n.loc, std::string("select cannot compare ") +
+                                                   toDisplay(kval) + " with " + toDisplay(qval) +
+                                                   ": " + e.what());
+                    }
                 }
-            }
-            case OpKind::SelectAnd: return holds(n.operands[0], kv, qv) && holds(n.operands[1], kv, qv);
-            case OpKind::SelectOr: return holds(n.operands[0], kv, qv) || holds(n.operands[1], kv, qv);
-            case OpKind::SelectNot: return !holds(n.operands[0], kv, qv);
-            default: throw InternalError("selector operand is not a selector");
+                case OpKind::SelectAnd:
+                    return holds(n.operands[0], kv, qv) && holds(n.operands[1], kv, qv);
+                case OpKind::SelectOr:
+                    return holds(n.operands[0], kv, qv) || holds(n.operands[1], kv, qv);
+                case OpKind::SelectNot:
+                    return !holds(n.operands[0], kv, qv);
+                default:
+                    throw InternalError("selector operand is not a selector");
             }
         };
 
@@ -156,39 +162,38 @@ Repr Lowering::lowerAggregate(NodeId id) {
     int tieReady = 0;
     int positions = options_.maxLen;
     switch (n.reduction) {
-    case Reduction::Latest:
-    case Reduction::Earliest: {
-        bool latest = n.reduction == Reduction::Latest;
-        TieBreak t;
-        t.range = positions - 1;
-        for (int i = 0; i < positions; ++i) {
-            double rank = latest ? i : positions - 1 - i;
-            if (rank != 0.0) t.form.push_back({indexDims_[static_cast<size_t>(i)], rank});
+        case Reduction::Latest:
+        case Reduction::Earliest: {
+            bool latest = n.reduction == Reduction::Latest;
+            TieBreak t;
+            t.range = positions - 1;
+            for (int i = 0; i < positions; ++i) {
+                double rank = latest ? i : positions - 1 - i;
+                if (rank != 0.0) t.form.push_back({indexDims_[static_cast<size_t>(i)], rank});
+            }
+            tie = std::move(t);
+            break;
         }
-        tie = std::move(t);
-        break;
-    }
-    case Reduction::Max:
-    case Reduction::Min: {
-        const Repr& ranked = categorical(n.operands[1]);
-        tieReady = ranked.ready;
-        bool max = n.reduction == Reduction::Max;
-        std::vector<size_t> order(ranked.values.size());
-        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            return ranked.values[a] < ranked.values[b];
-        });
-        TieBreak t;
-        t.range = std::max<double>(0.0, static_cast<double>(order.size()) - 1.0);
-        for (size_t r = 0; r < order.size(); ++r) {
-            double rank = max ? static_cast<double>(r) : t.range - static_cast<double>(r);
-            addTo(t.form, ranked.cols[order[r]], rank);
+        case Reduction::Max:
+        case Reduction::Min: {
+            const Repr& ranked = categorical(n.operands[1]);
+            tieReady = ranked.ready;
+            bool max = n.reduction == Reduction::Max;
+            std::vector<size_t> order(ranked.values.size());
+            for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::sort(order.begin(), order.end(),
+                      [&](size_t a, size_t b) { return ranked.values[a] < ranked.values[b]; });
+            TieBreak t;
+            t.range = std::max<double>(0.0, static_cast<double>(order.size()) - 1.0);
+            for (size_t r = 0; r < order.size(); ++r) {
+                double rank = max ? static_cast<double>(r) : t.range - static_cast<double>(r);
+                addTo(t.form, ranked.cols[order[r]], rank);
+            }
+            tie = std::move(t);
+            break;
         }
-        tie = std::move(t);
-        break;
-    }
-    default:
-        break;
+        default:
+            break;
     }
 
     // A mean that may average several keys must be numerical; a move may stay categorical.
@@ -197,7 +202,8 @@ Repr Lowering::lowerAggregate(NodeId id) {
         if (sn.kind == OpKind::Select) {
             return sn.cmp == Cmp::Eq && g_[sn.operands[0]].kind == OpKind::Indices;
         }
-        if (sn.kind == OpKind::SelectAnd) return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
+        if (sn.kind == OpKind::SelectAnd)
+            return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
         return false;
     };
     bool picksOne = tie.has_value() || atMostOne(n.operands[0]);
@@ -213,10 +219,11 @@ Repr Lowering::lowerAggregate(NodeId id) {
         fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding");
     }
     if (!numerical && outSet.averagesDistinct) {
-        fail(n, "this aggregate can select several keys holding different values, and "
-                "averaging them has no exact categorical result; make the selector pick one key "
-                "(e.g. add `and select(indices, indices, ==)`-style conditions), use a reduction "
-                "such as \"latest\" or \"max\", or aggregate numbers");
+        fail(n,
+             "this aggregate can select several keys holding different values, and "
+             "averaging them has no exact categorical result; make the selector pick one key "
+             "(e.g. add `and select(indices, indices, ==)`-style conditions), use a reduction "
+             "such as \"latest\" or \"max\", or aggregate numbers");
     }
 
     std::vector<Block> blocks = selectorBlocks(n.operands[0]);

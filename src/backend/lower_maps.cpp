@@ -25,7 +25,8 @@ const Repr& Lowering::categorical(NodeId id) {
 Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*>& ops,
                                     const ValueSet& outSet) const {
     MapPlan plan;
-    bool anyNumerical = std::any_of(ops.begin(), ops.end(), [](const Repr* r) { return r->numerical; });
+    bool anyNumerical =
+        std::any_of(ops.begin(), ops.end(), [](const Repr* r) { return r->numerical; });
 
     // A linear function of numbers needs no layer: whoever reads it reads the sum directly.
     bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
@@ -45,14 +46,15 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     // Numbers computed from a numerical s-op stay numerical unless few (a comparison's
     // booleans, say): a small one-hot is cheaper for whatever reads it next.
     // A select compares one-hots, so an s-op it reads is better categorical from the start.
-    plan.numericalOut = n.encoding == Encoding::Numerical ||
-                        (n.encoding == Encoding::Inferred && anyNumerical &&
-                         (!outSet.bounded ||
-                          (outSet.allNumbers() && outSet.values.size() > kSmallCategorical &&
-                           !comparedBySelect(n))));
+    plan.numericalOut =
+        n.encoding == Encoding::Numerical ||
+        (n.encoding == Encoding::Inferred && anyNumerical &&
+         (!outSet.bounded || (outSet.allNumbers() && outSet.values.size() > kSmallCategorical &&
+                              !comparedBySelect(n))));
     if (!plan.numericalOut && !outSet.bounded) {
-        fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding; "
-                "annotate it numerical(...)");
+        fail(n, "'" + describe(n) +
+                    "' has too many possible values for a categorical encoding; "
+                    "annotate it numerical(...)");
     }
 
     // A function of one categorical s-op (constants aside) is a relabelling of its one-hot
@@ -65,7 +67,7 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
         varyingNumerical = varyingNumerical || r->numerical;
     }
     plan.route = options_.optLevel > 0 && varying <= 1 && !varyingNumerical ? MapRoute::RelabelFold
-                                                                           : MapRoute::Mlp;
+                                                                            : MapRoute::Mlp;
     return plan;
 }
 
@@ -164,96 +166,97 @@ Repr Lowering::lowerMap(NodeId id) {
     for (const Repr* r : ops) ready = std::max(ready, r->ready);
 
     switch (plan.route) {
-    case MapRoute::AffineFold: {
-        Repr r;
-        r.numerical = true;
-        r.set = outSet;
-        r.ready = ready;
-        if (!outSet.bounded) {
-            // The range of a linear form follows from its operands' ranges.
-            bool known = true, integral = std::abs(plan.affine.back() - std::round(plan.affine.back())) == 0;
-            double lo = plan.affine.back(), hi = plan.affine.back();
-            for (size_t i = 0; i < ops.size(); ++i) {
-                double c = plan.affine[i];
-                if (c == 0.0) continue;
-                const ValueSet& in = ops[i]->numerical ? ops[i]->set : ValueSet{};
-                double a, b;
-                bool wholeIn;
-                if (ops[i]->numerical) {
-                    known = known && in.rangeKnown;
-                    a = in.lo;
-                    b = in.hi;
-                    wholeIn = in.integral;
-                } else {
-                    a = b = ops[i]->values.front().toDouble();
-                    wholeIn = true;
-                    for (const Value& v : ops[i]->values) {
-                        a = std::min(a, v.toDouble());
-                        b = std::max(b, v.toDouble());
-                        wholeIn = wholeIn && (v.isInt() || v.isBool());
+        case MapRoute::AffineFold: {
+            Repr r;
+            r.numerical = true;
+            r.set = outSet;
+            r.ready = ready;
+            if (!outSet.bounded) {
+                // The range of a linear form follows from its operands' ranges.
+                bool known = true,
+                     integral = std::abs(plan.affine.back() - std::round(plan.affine.back())) == 0;
+                double lo = plan.affine.back(), hi = plan.affine.back();
+                for (size_t i = 0; i < ops.size(); ++i) {
+                    double c = plan.affine[i];
+                    if (c == 0.0) continue;
+                    const ValueSet& in = ops[i]->numerical ? ops[i]->set : ValueSet{};
+                    double a, b;
+                    bool wholeIn;
+                    if (ops[i]->numerical) {
+                        known = known && in.rangeKnown;
+                        a = in.lo;
+                        b = in.hi;
+                        wholeIn = in.integral;
+                    } else {
+                        a = b = ops[i]->values.front().toDouble();
+                        wholeIn = true;
+                        for (const Value& v : ops[i]->values) {
+                            a = std::min(a, v.toDouble());
+                            b = std::max(b, v.toDouble());
+                            wholeIn = wholeIn && (v.isInt() || v.isBool());
+                        }
                     }
+                    lo += std::min(c * a, c * b);
+                    hi += std::max(c * a, c * b);
+                    integral = integral && wholeIn && c == std::round(c);
                 }
-                lo += std::min(c * a, c * b);
-                hi += std::max(c * a, c * b);
-                integral = integral && wholeIn && c == std::round(c);
+                r.set.rangeKnown = known;
+                r.set.lo = lo;
+                r.set.hi = hi;
+                r.set.integral = known && integral;
             }
-            r.set.rangeKnown = known;
-            r.set.lo = lo;
-            r.set.hi = hi;
-            r.set.integral = known && integral;
-        }
-        Form f = {{kOne, plan.affine.back()}};
-        for (size_t i = 0; i < ops.size(); ++i) {
-            if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
-        }
-        r.cols.push_back(std::move(f));
-        return r;
-    }
-    case MapRoute::RelabelFold: {
-        Repr r;
-        r.numerical = plan.numericalOut;
-        r.ready = ready;
-        r.set = outSet;
-        std::vector<Value> args;
-        const Repr* var = nullptr;
-        size_t varIndex = 0;
-        for (size_t i = 0; i < ops.size(); ++i) {
-            args.push_back(ops[i]->values.front());
-            if (!ops[i]->isConstant) {
-                var = ops[i];
-                varIndex = i;
+            Form f = {{kOne, plan.affine.back()}};
+            for (size_t i = 0; i < ops.size(); ++i) {
+                if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
             }
+            r.cols.push_back(std::move(f));
+            return r;
         }
-        size_t count = var ? var->values.size() : 1;
-        std::map<Value, size_t, TableLess> column;
-        if (!plan.numericalOut) {
-            for (const Value& v : outSet.values) {
-                column.emplace(v, r.values.size());
-                r.values.push_back(v);
+        case MapRoute::RelabelFold: {
+            Repr r;
+            r.numerical = plan.numericalOut;
+            r.ready = ready;
+            r.set = outSet;
+            std::vector<Value> args;
+            const Repr* var = nullptr;
+            size_t varIndex = 0;
+            for (size_t i = 0; i < ops.size(); ++i) {
+                args.push_back(ops[i]->values.front());
+                if (!ops[i]->isConstant) {
+                    var = ops[i];
+                    varIndex = i;
+                }
+            }
+            size_t count = var ? var->values.size() : 1;
+            std::map<Value, size_t, TableLess> column;
+            if (!plan.numericalOut) {
+                for (const Value& v : outSet.values) {
+                    column.emplace(v, r.values.size());
+                    r.values.push_back(v);
+                    r.cols.emplace_back();
+                }
+            } else {
                 r.cols.emplace_back();
             }
-        } else {
-            r.cols.emplace_back();
-        }
-        for (size_t i = 0; i < count; ++i) {
-            if (var) args[varIndex] = var->values[i];
-            Form in = var ? var->cols[i] : Form{{kOne, 1.0}};
-            Value y;
-            try {
-                y = n->fn(args);
-            } catch (const std::domain_error&) {
-                continue;
+            for (size_t i = 0; i < count; ++i) {
+                if (var) args[varIndex] = var->values[i];
+                Form in = var ? var->cols[i] : Form{{kOne, 1.0}};
+                Value y;
+                try {
+                    y = n->fn(args);
+                } catch (const std::domain_error&) {
+                    continue;
+                }
+                if (plan.numericalOut) {
+                    addTo(r.cols[0], in, y.toDouble());
+                } else if (auto it = column.find(y); it != column.end()) {
+                    addTo(r.cols[it->second], in);
+                }
             }
-            if (plan.numericalOut) {
-                addTo(r.cols[0], in, y.toDouble());
-            } else if (auto it = column.find(y); it != column.end()) {
-                addTo(r.cols[it->second], in);
-            }
+            return r;
         }
-        return r;
-    }
-    case MapRoute::Mlp:
-        break;
+        case MapRoute::Mlp:
+            break;
     }
     return mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet);
 }
@@ -281,8 +284,9 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     for (size_t k : nums) {
         const ValueSet& set = ops[k]->set;
         if (!set.bounded || set.values.empty()) {
-            fail(n, "'" + describe(n) + "' reads a numerical s-op with too many possible "
-                    "values to tabulate; round() that s-op first, or lower max_len");
+            fail(n, "'" + describe(n) +
+                        "' reads a numerical s-op with too many possible "
+                        "values to tabulate; round() that s-op first, or lower max_len");
         }
         // Gaps that are only rounding noise do not count: such values are one number.
         double ownGap = std::numeric_limits<double>::infinity();
@@ -311,7 +315,8 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         span = span + lambda * (set.hi - set.lo);
         gap = std::min(gap, lambda * ownGap);
     }
-    std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.z < b.z; });
+    std::sort(points.begin(), points.end(),
+              [](const Point& a, const Point& b) { return a.z < b.z; });
     double zMax = 0.0;
     for (const Point& p : points) zMax = std::max(zMax, std::abs(p.z));
     const bool numericalIn = !nums.empty();
@@ -395,10 +400,11 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
                 // quarter of the gap on each side for float32 error.
                 double lo = points[i - 1].z, hi = points[i].z;
                 if (hi - lo < kFloat32Resolution * std::max(1.0, zMax)) {
-                    fail(n, "'" + describe(n) + "' gives different results for numerical "
-                            "inputs too close together to tell apart in float32 (z = " +
-                            toDisplay(Value(lo)) + " and " + toDisplay(Value(hi)) +
-                            "); compare with a margin, or round() the input first");
+                    fail(n, "'" + describe(n) +
+                                "' gives different results for numerical "
+                                "inputs too close together to tell apart in float32 (z = " +
+                                toDisplay(Value(lo)) + " and " + toDisplay(Value(hi)) +
+                                "); compare with a margin, or round() the input first");
                 }
                 double a = lo + (hi - lo) / 4, b = hi - (hi - lo) / 4;
                 double slope = 1.0 / (b - a);
@@ -449,7 +455,8 @@ Repr Lowering::tupleOf(const std::vector<NodeId>& members, const Node& site) {
     out.ready = 2 * layer + 2;
     BlockPlan block;
     block.layer = layer;
-    block.label = "tuple for selector (" + site.loc.file + ":" + std::to_string(site.loc.line) + ")";
+    block.label =
+        "tuple for selector (" + site.loc.file + ":" + std::to_string(site.loc.line) + ")";
     std::vector<size_t> idx(ops.size(), 0);
     int combo = 0;
     while (true) {

@@ -64,9 +64,8 @@ std::vector<int> Lowering::reuseSlots(int layers) {
             phys[vi] = -1;
             continue;
         }
-        auto free = std::find_if(slots.begin(), slots.end(), [&](const Occupied& o) {
-            return o.freeAt < written[vi];
-        });
+        auto free = std::find_if(slots.begin(), slots.end(),
+                                 [&](const Occupied& o) { return o.freeAt < written[vi]; });
         if (free == slots.end()) {
             phys[vi] = next;
             slots.push_back({next++, v, 0});
@@ -85,8 +84,8 @@ std::vector<int> Lowering::reuseSlots(int layers) {
         // Free once read for the last time, and never in the sublayer that writes it.
         int last = std::max(lastRead[vi], written[vi] + 1);
         int eraseLayer = (last - 1) / 2;
-        free->freeAt = lastRead[vi] >= kForever || eraseLayer >= layers ? kForever
-                                                                       : 2 * eraseLayer + 2;
+        free->freeAt =
+            lastRead[vi] >= kForever || eraseLayer >= layers ? kForever : 2 * eraseLayer + 2;
     }
     for (auto& [layer, eraser] : erasers) {
         eraser.layer = layer;
@@ -99,7 +98,7 @@ std::vector<int> Lowering::reuseSlots(int layers) {
 void Lowering::reportPlacements(CompileReport& report, int layers) const {
     // The s-op operands of a node, looking through selectors to what they compare.
     std::function<void(NodeId, std::vector<NodeId>&)> sopOperands = [&](NodeId id,
-                                                                       std::vector<NodeId>& out) {
+                                                                        std::vector<NodeId>& out) {
         for (NodeId op : g_[id].operands) {
             if (g_[op].isSelector()) {
                 sopOperands(op, out);

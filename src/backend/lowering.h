@@ -26,7 +26,8 @@ constexpr int kBos = 1;
 
 // exp(-kHardGap) underflows to zero in float32 (its smallest subnormal is e^-103.28), so keys
 // that score kHardGap below the best get no weight at all.
-inline const double kHardGap = -std::log(static_cast<double>(std::numeric_limits<float>::denorm_min())) + 4.0;
+inline const double kHardGap =
+    -std::log(static_cast<double>(std::numeric_limits<float>::denorm_min())) + 4.0;
 
 // How far below zero an MLP unit's pre-activation is pushed at BOS, so it stays silent there.
 constexpr double kBosSilence = 1.0;
@@ -93,7 +94,8 @@ struct Repr {
     }
     bool allNumbers() const {
         if (numerical) return true;
-        return std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); });
+        return std::all_of(values.begin(), values.end(),
+                           [](const Value& v) { return v.isNumber(); });
     }
 };
 
@@ -155,12 +157,16 @@ inline std::string valueTypeOf(const std::vector<Value>& values) {
     return "int";
 }
 
-inline int headLayer(int ready) { return (ready + 1) / 2; }
-inline int mlpLayer(int ready) { return ready / 2; }
+inline int headLayer(int ready) {
+    return (ready + 1) / 2;
+}
+inline int mlpLayer(int ready) {
+    return ready / 2;
+}
 
 /// Calls fn on every combination of one value per domain.
 inline void forEachCombo(const std::vector<std::vector<Value>>& domains,
-                  const std::function<void(const std::vector<Value>&)>& fn) {
+                         const std::function<void(const std::vector<Value>&)>& fn) {
     std::vector<size_t> idx(domains.size(), 0);
     std::vector<Value> args(domains.size());
     for (const auto& d : domains) {
@@ -179,8 +185,8 @@ inline void forEachCombo(const std::vector<std::vector<Value>>& domains,
 }
 
 /// The coefficients (a_0..a_k-1, b) if f(x) = sum a_i x_i + b on every combination.
-inline std::optional<std::vector<double>> affineFit(const MapFn& fn,
-                                             const std::vector<std::vector<Value>>& domains) {
+inline std::optional<std::vector<double>> affineFit(
+    const MapFn& fn, const std::vector<std::vector<Value>>& domains) {
     auto call = [&](const std::vector<Value>& args) -> std::optional<double> {
         try {
             Value r = fn(args);
@@ -229,9 +235,11 @@ inline std::optional<std::vector<double>> affineFit(const MapFn& fn,
 class Lowering {
 public:
     Lowering(const Graph& g, const CompileOptions& options)
-        : g_(g), options_(options),
+        : g_(g),
+          options_(options),
           sets_(inferValueSets(g, Domain{options.vocab, options.maxLen, g.causal})),
-          reprs_(g.nodes.size()), selectOperand_(g.nodes.size(), false) {
+          reprs_(g.nodes.size()),
+          selectOperand_(g.nodes.size(), false) {
         for (const Node& n : g.nodes) {
             if (n.kind != OpKind::Select) continue;
             for (NodeId op : n.operands) selectOperand_[static_cast<size_t>(op)] = true;

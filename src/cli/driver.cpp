@@ -33,28 +33,28 @@ Value parseAtom(const std::string& tok, TokenType type) {
     try {
         size_t used = 0;
         switch (type) {
-        case TokenType::Int: {
-            long long v = std::stoll(tok, &used);
-            if (used == tok.size()) return Value(static_cast<int64_t>(v));
-            break;
-        }
-        case TokenType::Float: {
-            double v = std::stod(tok, &used);
-            if (used == tok.size()) return Value(v);
-            break;
-        }
-        case TokenType::Bool:
-            if (tok == "True" || tok == "true" || tok == "1") return Value(true);
-            if (tok == "False" || tok == "false" || tok == "0") return Value(false);
-            break;
-        case TokenType::String:
-            return Value(tok);
+            case TokenType::Int: {
+                long long v = std::stoll(tok, &used);
+                if (used == tok.size()) return Value(static_cast<int64_t>(v));
+                break;
+            }
+            case TokenType::Float: {
+                double v = std::stod(tok, &used);
+                if (used == tok.size()) return Value(v);
+                break;
+            }
+            case TokenType::Bool:
+                if (tok == "True" || tok == "true" || tok == "1") return Value(true);
+                if (tok == "False" || tok == "false" || tok == "0") return Value(false);
+                break;
+            case TokenType::String:
+                return Value(tok);
         }
     } catch (const std::exception&) {
     }
     static const char* names[] = {"string", "integer", "number", "boolean"};
-    throw UserError("input token '" + tok + "' is not " +
-                    (type == TokenType::Int ? "an " : "a ") + names[static_cast<int>(type)]);
+    throw UserError("input token '" + tok + "' is not " + (type == TokenType::Int ? "an " : "a ") +
+                    names[static_cast<int>(type)]);
 }
 
 TokenType tokenTypeOf(const std::string& name) {
@@ -143,9 +143,12 @@ std::vector<Value> parseInput(const std::string& text, TokenType type) {
         for (size_t i = 0; i < text.size();) {
             size_t len = 1;
             auto lead = static_cast<unsigned char>(text[i]);
-            if (lead >= 0xF0) len = 4;
-            else if (lead >= 0xE0) len = 3;
-            else if (lead >= 0xC0) len = 2;
+            if (lead >= 0xF0)
+                len = 4;
+            else if (lead >= 0xE0)
+                len = 3;
+            else if (lead >= 0xC0)
+                len = 2;
             out.push_back(Value(text.substr(i, len)));
             i += len;
         }
@@ -197,17 +200,18 @@ std::vector<std::string> inputLines(const std::optional<std::string>& input,
     }
     if (lines.empty() && example) lines.push_back(*example);
     if (lines.empty()) {
-        throw UserError("no input: pass --input \"...\" (or --inputs-file), or give the program "
-                        "an example with `set example \"...\";`");
+        throw UserError(
+            "no input: pass --input \"...\" (or --inputs-file), or give the program "
+            "an example with `set example \"...\";`");
     }
     return lines;
 }
 
 std::string formatSequence(const std::vector<std::string>& values, const std::string& plural) {
     std::ostringstream out;
-    bool allSame = values.size() > 1 &&
-                   std::all_of(values.begin(), values.end(),
-                               [&](const std::string& v) { return v == values.front(); });
+    bool allSame =
+        values.size() > 1 && std::all_of(values.begin(), values.end(),
+                                         [&](const std::string& v) { return v == values.front(); });
     if (allSame) {
         out << "[" << values.front() << "]*" << values.size();
     } else {
@@ -237,8 +241,8 @@ void OutputPrinter::add(const std::string& name, const std::vector<std::string>&
 void OutputPrinter::end() {
     if (!json_) return;
     // Built by hand so that outputs keep the program's order.
-    std::cout << "{\"input\":" << nlohmann::json(input_).dump() << ",\"outputs\":{"
-              << jsonOutputs_ << "}}\n";
+    std::cout << "{\"input\":" << nlohmann::json(input_).dump() << ",\"outputs\":{" << jsonOutputs_
+              << "}}\n";
 }
 
 std::string pluralOf(const std::vector<Value>& values) {
@@ -249,7 +253,8 @@ std::string pluralOf(const std::vector<Value>& values) {
     }
     if (values.empty()) return "ints";
     if (allSame) return atomTypePlural(atomType(values.front()));
-    if (anyFloat && std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); })) {
+    if (anyFloat &&
+        std::all_of(values.begin(), values.end(), [](const Value& v) { return v.isNumber(); })) {
         return "floats";
     }
     return "mixed";

@@ -12,18 +12,18 @@ namespace raspc::cli {
 
 /// Command-line settings that override what a program states.
 struct ProgramSettings {
-    std::string vocab;                  // "" = the program's own
-    int maxLen = 0;                     // 0 = the program's own
-    std::vector<std::string> outputs;   // empty = the last s-op the program computed
+    std::string vocab;                 // "" = the program's own
+    int maxLen = 0;                    // 0 = the program's own
+    std::vector<std::string> outputs;  // empty = the last s-op the program computed
     std::vector<std::string> libraryPath;
-    int optLevel = 1;                   // -O0 turns the middle end's optimisations off
+    int optLevel = 1;  // -O0 turns the middle end's optimisations off
 };
 
 /// A loaded program with everything compiling and evaluating it needs.
 struct Program {
     Graph graph;
     std::string path;
-    std::vector<Value> vocab;           // may be empty when neither program nor flags say
+    std::vector<Value> vocab;  // may be empty when neither program nor flags say
     int maxLen = 0;
     std::vector<NodeId> outputs;
     std::vector<std::string> outputNames;

@@ -8,8 +8,9 @@
 namespace raspc::cli {
 
 void addInputOptions(CLI::App* cmd, Inputs& in) {
-    cmd->add_option("--input,-i", in.input, "One input: a string (one token per character), or "
-                                            "numbers separated by spaces for number programs");
+    cmd->add_option("--input,-i", in.input,
+                    "One input: a string (one token per character), or "
+                    "numbers separated by spaces for number programs");
     cmd->add_option("--inputs-file", in.inputsFile, "A file with one input per line")
         ->check(CLI::ExistingFile);
 }
@@ -22,15 +23,17 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
     cmd->add_option("--output", s.outputs, "S-ops to output (default: the last one computed)")
         ->delimiter(',');
     cmd->add_option("-L,--lib", s.libraryPath, "Extra directory to search for `load`");
-    cmd->add_option("-O", s.optLevel, "Optimisation level: -O0 turns folding, fusing and merging "
-                                      "off (for comparison and debugging); -O1 is the default")
+    cmd->add_option("-O", s.optLevel,
+                    "Optimisation level: -O0 turns folding, fusing and merging "
+                    "off (for comparison and debugging); -O1 is the default")
         ->check(CLI::Range(0, 1));
 }
 
 namespace {
 
 int mainImpl(int argc, char** argv) {
-    CLI::App app{"raspc " RASPC_VERSION ": compiles RASP programs to transformers (ONNX) and "
+    CLI::App app{"raspc " RASPC_VERSION
+                 ": compiles RASP programs to transformers (ONNX) and "
                  "runs them",
                  "raspc"};
     app.require_subcommand(1);
@@ -38,12 +41,8 @@ int mainImpl(int argc, char** argv) {
 
     // One line per subcommand; each lives in its own file.
     std::vector<Command> commands = {
-        addCompileCommand(app),
-        addEvalCommand(app),
-        addRunCommand(app),
-        addInspectCommand(app),
-        addDrawCommand(app),
-        addVerifyCommand(app),
+        addCompileCommand(app), addEvalCommand(app), addRunCommand(app),
+        addInspectCommand(app), addDrawCommand(app), addVerifyCommand(app),
     };
 
     try {

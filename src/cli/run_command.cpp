@@ -19,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool isOnnxPath(const std::string& path) { return fs::path(path).extension() == ".onnx"; }
+bool isOnnxPath(const std::string& path) {
+    return fs::path(path).extension() == ".onnx";
+}
 
 std::string pluralOfType(const std::string& type) {
     if (type == "str") return "strings";
@@ -148,20 +150,21 @@ Command addRunCommand(CLI::App& app) {
         Generation gen;
     };
     auto st = std::make_shared<State>();
-    CLI::App* cmd = app.add_subcommand("run", "Run a compiled model (.onnx), or compile a .rasp "
-                                              "program in memory and run it");
+    CLI::App* cmd = app.add_subcommand("run",
+                                       "Run a compiled model (.onnx), or compile a .rasp "
+                                       "program in memory and run it");
     cmd->add_option("model", st->file, "The .onnx model or .rasp program")->required();
     cmd->add_flag("--json", st->asJson, "Print one JSON object per input");
-    cmd->add_flag("--generate", st->gen.on, "Causal programs: append the output at the last "
-                                            "position as the next token, repeatedly");
+    cmd->add_flag("--generate", st->gen.on,
+                  "Causal programs: append the output at the last "
+                  "position as the next token, repeatedly");
     cmd->add_option("--max-steps", st->gen.maxSteps, "With --generate: most tokens to add")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--stop", st->gen.stop, "With --generate: stop after this token");
     addProgramOptions(cmd, st->settings);
     addInputOptions(cmd, st->inputs);
-    return {cmd, [st] {
-                return runModel(st->file, st->settings, st->inputs, st->asJson, st->gen);
-            }};
+    return {cmd,
+            [st] { return runModel(st->file, st->settings, st->inputs, st->asJson, st->gen); }};
 }
 
 }  // namespace raspc::cli

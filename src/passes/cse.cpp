@@ -32,8 +32,10 @@ std::string table(const Node& n, const std::vector<const ValueSet*>& sets) {
     for (size_t done = 0; done < product; ++done) {
         bool empty = false;
         for (size_t i = 0; i < sets.size(); ++i) {
-            if (sets[i]->values.empty()) empty = true;
-            else args[i] = sets[i]->values[idx[i]];
+            if (sets[i]->values.empty())
+                empty = true;
+            else
+                args[i] = sets[i]->values[idx[i]];
         }
         if (!empty) {
             try {
@@ -66,25 +68,30 @@ Graph eliminateCommonSubexpressions(const Graph& g, std::vector<NodeId>& outputs
         for (NodeId op : n.operands) key << rw.mapped(op) << ",";
         key << "|";
         switch (n.kind) {
-        case OpKind::Constant: atom(key, n.constant); break;
-        case OpKind::Select: key << toString(n.cmp); break;
-        case OpKind::Aggregate:
-            key << toString(n.reduction) << "|";
-            atom(key, n.constant);
-            break;
-        case OpKind::Map:
-        case OpKind::SequenceMap: {
-            std::vector<const ValueSet*> in;
-            for (NodeId op : n.operands) in.push_back(&sets[static_cast<size_t>(op)]);
-            std::string t = table(n, in);
-            if (t.empty()) {
-                rw.copy(id);  // cannot compare: keep it
-                continue;
+            case OpKind::Constant:
+                atom(key, n.constant);
+                break;
+            case OpKind::Select:
+                key << toString(n.cmp);
+                break;
+            case OpKind::Aggregate:
+                key << toString(n.reduction) << "|";
+                atom(key, n.constant);
+                break;
+            case OpKind::Map:
+            case OpKind::SequenceMap: {
+                std::vector<const ValueSet*> in;
+                for (NodeId op : n.operands) in.push_back(&sets[static_cast<size_t>(op)]);
+                std::string t = table(n, in);
+                if (t.empty()) {
+                    rw.copy(id);  // cannot compare: keep it
+                    continue;
+                }
+                key << t;
+                break;
             }
-            key << t;
-            break;
-        }
-        default: break;
+            default:
+                break;
         }
         auto [it, fresh] = seen.emplace(key.str(), -1);
         if (!fresh) {

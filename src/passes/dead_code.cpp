@@ -16,8 +16,10 @@ Graph eliminateDeadCode(const Graph& g, std::vector<NodeId>& outputs) {
     GraphRewriter rw(g);
     size_t removed = 0;
     for (size_t id = 0; id < g.nodes.size(); ++id) {
-        if (live[id]) rw.copy(static_cast<NodeId>(id));
-        else ++removed;
+        if (live[id])
+            rw.copy(static_cast<NodeId>(id));
+        else
+            ++removed;
     }
     debugLine("dead_code", "removed " + std::to_string(removed) + " of " +
                                std::to_string(g.nodes.size()) + " nodes");

@@ -69,16 +69,20 @@ private:
     bool holds(NodeId sel) {
         const Node& n = g_[sel];
         switch (n.kind) {
-        case OpKind::Select:
-            try {
-                return compare(n.cmp, keyValue_[n.operands[0]], queryValue_[n.operands[1]]);
-            } catch (const std::domain_error&) {
-                return false;
-            }
-        case OpKind::SelectAnd: return holds(n.operands[0]) && holds(n.operands[1]);
-        case OpKind::SelectOr: return holds(n.operands[0]) || holds(n.operands[1]);
-        case OpKind::SelectNot: return !holds(n.operands[0]);
-        default: throw InternalError("DisjointCheck: not a selector");
+            case OpKind::Select:
+                try {
+                    return compare(n.cmp, keyValue_[n.operands[0]], queryValue_[n.operands[1]]);
+                } catch (const std::domain_error&) {
+                    return false;
+                }
+            case OpKind::SelectAnd:
+                return holds(n.operands[0]) && holds(n.operands[1]);
+            case OpKind::SelectOr:
+                return holds(n.operands[0]) || holds(n.operands[1]);
+            case OpKind::SelectNot:
+                return !holds(n.operands[0]);
+            default:
+                throw InternalError("DisjointCheck: not a selector");
         }
     }
 

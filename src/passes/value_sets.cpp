@@ -66,8 +66,12 @@ bool anyFloat(const Set& s) {
 /// Per-position value sets for every node of a graph.
 class Inference {
 public:
-    Inference(const Graph& g, const Domain& d) : g_(g), d_(d), exact_(g.nodes.size()),
-                                                   sets_(g.nodes.size()), bounded_(g.nodes.size(), true),
+    Inference(const Graph& g, const Domain& d)
+        : g_(g),
+          d_(d),
+          exact_(g.nodes.size()),
+          sets_(g.nodes.size()),
+          bounded_(g.nodes.size(), true),
           averages_(g.nodes.size(), false) {}
 
     std::vector<ValueSet> run();
@@ -105,44 +109,51 @@ void Inference::exactNode(NodeId id) {
     auto build = [&](auto valueAt) {
         Table t(static_cast<size_t>(N));
         for (int len = 1; len <= N; ++len) {
-            for (int i = 0; i < len; ++i) t[static_cast<size_t>(len - 1)].push_back(valueAt(len, i));
+            for (int i = 0; i < len; ++i)
+                t[static_cast<size_t>(len - 1)].push_back(valueAt(len, i));
         }
         exact_[static_cast<size_t>(id)] = std::move(t);
     };
     switch (n.kind) {
-    case OpKind::Indices: build([](int, int i) { return Value(i); }); break;
-    // Causally, every position sees its own prefix: its length is its index + 1.
-    case OpKind::Length:
-        build([&](int len, int i) { return Value(d_.causal ? i + 1 : len); });
-        break;
-    case OpKind::Constant: build([&](int, int) { return n.constant; }); break;
-    case OpKind::Map:
-    case OpKind::SequenceMap: {
-        for (NodeId op : n.operands) {
-            if (!exact_[static_cast<size_t>(op)]) return;
+        case OpKind::Indices:
+            build([](int, int i) { return Value(i); });
+            break;
+        // Causally, every position sees its own prefix: its length is its index + 1.
+        case OpKind::Length:
+            build([&](int len, int i) { return Value(d_.causal ? i + 1 : len); });
+            break;
+        case OpKind::Constant:
+            build([&](int, int) { return n.constant; });
+            break;
+        case OpKind::Map:
+        case OpKind::SequenceMap: {
+            for (NodeId op : n.operands) {
+                if (!exact_[static_cast<size_t>(op)]) return;
+            }
+            try {
+                std::vector<Value> args(n.operands.size());
+                build([&](int len, int i) {
+                    for (size_t k = 0; k < args.size(); ++k) {
+                        args[k] = (*exact_[static_cast<size_t>(n.operands[k])])[static_cast<size_t>(
+                            len - 1)][static_cast<size_t>(i)];
+                    }
+                    return n.fn(args);
+                });
+            } catch (const std::domain_error&) {
+                exact_[static_cast<size_t>(id)].reset();
+            }
+            break;
         }
-        try {
-            std::vector<Value> args(n.operands.size());
-            build([&](int len, int i) {
-                for (size_t k = 0; k < args.size(); ++k) {
-                    args[k] = (*exact_[static_cast<size_t>(n.operands[k])])[static_cast<size_t>(len - 1)][static_cast<size_t>(i)];
-                }
-                return n.fn(args);
-            });
-        } catch (const std::domain_error&) {
-            exact_[static_cast<size_t>(id)].reset();
-        }
-        break;
-    }
-    default:
-        break;
+        default:
+            break;
     }
 }
 
 bool Inference::structured(NodeId sel) const {
     const Node& n = g_[sel];
     if (n.kind == OpKind::Select) {
-        return exact_[static_cast<size_t>(n.operands[0])] && exact_[static_cast<size_t>(n.operands[1])];
+        return exact_[static_cast<size_t>(n.operands[0])] &&
+               exact_[static_cast<size_t>(n.operands[1])];
     }
     for (NodeId op : n.operands) {
         if (!structured(op)) return false;
@@ -153,20 +164,24 @@ bool Inference::structured(NodeId sel) const {
 bool Inference::selects(NodeId sel, int len, int q, int k) const {
     const Node& n = g_[sel];
     switch (n.kind) {
-    case OpKind::Select: {
-        const Table& keys = *exact_[static_cast<size_t>(n.operands[0])];
-        const Table& queries = *exact_[static_cast<size_t>(n.operands[1])];
-        try {
-            return compare(n.cmp, keys[static_cast<size_t>(len - 1)][static_cast<size_t>(k)],
-                           queries[static_cast<size_t>(len - 1)][static_cast<size_t>(q)]);
-        } catch (const std::domain_error&) {
-            return false;
+        case OpKind::Select: {
+            const Table& keys = *exact_[static_cast<size_t>(n.operands[0])];
+            const Table& queries = *exact_[static_cast<size_t>(n.operands[1])];
+            try {
+                return compare(n.cmp, keys[static_cast<size_t>(len - 1)][static_cast<size_t>(k)],
+                               queries[static_cast<size_t>(len - 1)][static_cast<size_t>(q)]);
+            } catch (const std::domain_error&) {
+                return false;
+            }
         }
-    }
-    case OpKind::SelectAnd: return selects(n.operands[0], len, q, k) && selects(n.operands[1], len, q, k);
-    case OpKind::SelectOr: return selects(n.operands[0], len, q, k) || selects(n.operands[1], len, q, k);
-    case OpKind::SelectNot: return !selects(n.operands[0], len, q, k);
-    default: throw InternalError("selects() on a non-selector");
+        case OpKind::SelectAnd:
+            return selects(n.operands[0], len, q, k) && selects(n.operands[1], len, q, k);
+        case OpKind::SelectOr:
+            return selects(n.operands[0], len, q, k) || selects(n.operands[1], len, q, k);
+        case OpKind::SelectNot:
+            return !selects(n.operands[0], len, q, k);
+        default:
+            throw InternalError("selects() on a non-selector");
     }
 }
 
@@ -206,34 +221,37 @@ Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
     if (keys.keys.empty()) return out;
 
     Set pool;
-    for (int k : keys.keys) pool.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
+    for (int k : keys.keys)
+        pool.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
     bool numbers = allNumbers(pool);
     bool moves = !numbers || n.encoding == Encoding::Categorical;
 
     switch (n.reduction) {
-    case Reduction::Max:
-    case Reduction::Min:
-        out.insert(pool.begin(), pool.end());
-        return out;
-    case Reduction::Latest:
-    case Reduction::Earliest:
-        if (keys.exact) {
-            int k = n.reduction == Reduction::Latest ? keys.keys.back() : keys.keys.front();
-            out.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
-        } else {
-            out.insert(pool.begin(), pool.end());
-        }
-        return out;
-    case Reduction::Mean:
-        if (moves) {
-            if (keys.exact && keys.keys.size() >= 2 && pool.size() >= 2) averages_[static_cast<size_t>(id)] = true;
+        case Reduction::Max:
+        case Reduction::Min:
             out.insert(pool.begin(), pool.end());
             return out;
-        }
-        break;
-    case Reduction::Sum:
-        if (!numbers) throw std::domain_error("sum of non-numbers");
-        break;
+        case Reduction::Latest:
+        case Reduction::Earliest:
+            if (keys.exact) {
+                int k = n.reduction == Reduction::Latest ? keys.keys.back() : keys.keys.front();
+                out.insert(vals[static_cast<size_t>(k)].begin(),
+                           vals[static_cast<size_t>(k)].end());
+            } else {
+                out.insert(pool.begin(), pool.end());
+            }
+            return out;
+        case Reduction::Mean:
+            if (moves) {
+                if (keys.exact && keys.keys.size() >= 2 && pool.size() >= 2)
+                    averages_[static_cast<size_t>(id)] = true;
+                out.insert(pool.begin(), pool.end());
+                return out;
+            }
+            break;
+        case Reduction::Sum:
+            if (!numbers) throw std::domain_error("sum of non-numbers");
+            break;
     }
 
     // Mean or sum of numbers. One key keeps its atom; several make a float mean.
@@ -250,14 +268,17 @@ Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
         if (!sums) throw std::length_error("value set too large");
         double w = static_cast<double>(keys.keys.size());
         for (double s : *sums) {
-            if (n.reduction == Reduction::Sum) insertNumber(s, ints);
-            else if (keys.keys.size() > 1) insertNumber(s / w, false);
+            if (n.reduction == Reduction::Sum)
+                insertNumber(s, ints);
+            else if (keys.keys.size() > 1)
+                insertNumber(s / w, false);
         }
         return out;
     }
-    ValueSet all = n.reduction == Reduction::Sum
-                       ? sumValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize)
-                       : meanValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize);
+    ValueSet all =
+        n.reduction == Reduction::Sum
+            ? sumValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize)
+            : meanValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize);
     if (!all.bounded) throw std::length_error("value set too large");
     out.insert(all.values.begin(), all.values.end());
     if (n.reduction == Reduction::Sum) out.insert(Value(0));
@@ -297,7 +318,8 @@ void Inference::aggregateSets(NodeId id) {
                 auto key = std::make_pair(keys.exact, keys.keys);
                 auto it = memo.find(key);
                 if (it == memo.end()) {
-                    it = memo.emplace(key, reduce(id, keys, static_cast<int>(keys.keys.size()))).first;
+                    it = memo.emplace(key, reduce(id, keys, static_cast<int>(keys.keys.size())))
+                             .first;
                 }
                 at[static_cast<size_t>(i)].insert(it->second.begin(), it->second.end());
             }
@@ -316,70 +338,73 @@ void Inference::positionSets(NodeId id) {
     at.assign(static_cast<size_t>(N), Set{});
     if (const auto& t = exact_[static_cast<size_t>(id)]) {
         for (int len = 1; len <= N; ++len) {
-            for (int i = 0; i < len; ++i) at[static_cast<size_t>(i)].insert((*t)[static_cast<size_t>(len - 1)][static_cast<size_t>(i)]);
+            for (int i = 0; i < len; ++i)
+                at[static_cast<size_t>(i)].insert(
+                    (*t)[static_cast<size_t>(len - 1)][static_cast<size_t>(i)]);
         }
         return;
     }
     switch (n.kind) {
-    case OpKind::Tokens:
-        for (Set& s : at) s.insert(d_.vocab.begin(), d_.vocab.end());
-        return;
-    case OpKind::Map:
-    case OpKind::SequenceMap: {
-        for (NodeId op : n.operands) {
-            if (!bounded_[static_cast<size_t>(op)]) {
-                bounded_[static_cast<size_t>(id)] = false;
-                return;
-            }
-        }
-        std::vector<Value> args(n.operands.size());
-        for (int i = 0; i < N; ++i) {
-            std::vector<const Set*> in;
-            size_t product = 1;
+        case OpKind::Tokens:
+            for (Set& s : at) s.insert(d_.vocab.begin(), d_.vocab.end());
+            return;
+        case OpKind::Map:
+        case OpKind::SequenceMap: {
             for (NodeId op : n.operands) {
-                in.push_back(&sets_[static_cast<size_t>(op)][static_cast<size_t>(i)]);
-                product *= std::max<size_t>(in.back()->size(), 1);
-            }
-            if (product > kMaxProduct) {
-                bounded_[static_cast<size_t>(id)] = false;
-                return;
-            }
-            // Odometer over the operands' values at this position.
-            std::vector<Set::const_iterator> it;
-            bool empty = false;
-            for (const Set* s : in) {
-                it.push_back(s->begin());
-                empty = empty || s->empty();
-            }
-            if (empty) continue;
-            while (true) {
-                for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
-                try {
-                    at[static_cast<size_t>(i)].insert(n.fn(args));
-                } catch (const std::domain_error&) {
-                    // Values the function rejects never occur on an input the interpreter accepts.
-                }
-                if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
+                if (!bounded_[static_cast<size_t>(op)]) {
                     bounded_[static_cast<size_t>(id)] = false;
                     return;
                 }
-                size_t k = 0;
-                for (; k < in.size(); ++k) {
-                    if (++it[k] != in[k]->end()) break;
-                    it[k] = in[k]->begin();
-                }
-                if (k == in.size()) break;
             }
+            std::vector<Value> args(n.operands.size());
+            for (int i = 0; i < N; ++i) {
+                std::vector<const Set*> in;
+                size_t product = 1;
+                for (NodeId op : n.operands) {
+                    in.push_back(&sets_[static_cast<size_t>(op)][static_cast<size_t>(i)]);
+                    product *= std::max<size_t>(in.back()->size(), 1);
+                }
+                if (product > kMaxProduct) {
+                    bounded_[static_cast<size_t>(id)] = false;
+                    return;
+                }
+                // Odometer over the operands' values at this position.
+                std::vector<Set::const_iterator> it;
+                bool empty = false;
+                for (const Set* s : in) {
+                    it.push_back(s->begin());
+                    empty = empty || s->empty();
+                }
+                if (empty) continue;
+                while (true) {
+                    for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
+                    try {
+                        at[static_cast<size_t>(i)].insert(n.fn(args));
+                    } catch (const std::domain_error&) {
+                        // Values the function rejects never occur on an input the interpreter
+                        // accepts.
+                    }
+                    if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
+                        bounded_[static_cast<size_t>(id)] = false;
+                        return;
+                    }
+                    size_t k = 0;
+                    for (; k < in.size(); ++k) {
+                        if (++it[k] != in[k]->end()) break;
+                        it[k] = in[k]->begin();
+                    }
+                    if (k == in.size()) break;
+                }
+            }
+            return;
         }
-        return;
-    }
-    case OpKind::Aggregate:
-    case OpKind::SelectorWidth:
-    case OpKind::WidthInverse:
-        aggregateSets(id);
-        return;
-    default:
-        return;
+        case OpKind::Aggregate:
+        case OpKind::SelectorWidth:
+        case OpKind::WidthInverse:
+            aggregateSets(id);
+            return;
+        default:
+            return;
     }
 }
 
@@ -409,8 +434,8 @@ std::vector<ValueSet> Inference::run() {
                     out[id].rangeKnown = true;
                     out[id].lo = std::min(lo, d);
                     out[id].hi = std::max(hi, d);
-                    out[id].integral = vals.integral && whole(n.constant) &&
-                                       n.reduction != Reduction::Mean;
+                    out[id].integral =
+                        vals.integral && whole(n.constant) && n.reduction != Reduction::Mean;
                 }
             }
             continue;
@@ -470,7 +495,8 @@ ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap) {
         all.insert(sums.begin(), sums.end());
         if (all.size() > cap) return unbounded();
     }
-    bool ints = std::all_of(values.begin(), values.end(), [](const Value& v) { return !v.isFloat(); });
+    bool ints =
+        std::all_of(values.begin(), values.end(), [](const Value& v) { return !v.isFloat(); });
     Set out;
     for (double s : all) out.insert(ints ? Value(static_cast<int64_t>(std::llround(s))) : Value(s));
     return fromSet(out);

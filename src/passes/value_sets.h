@@ -14,7 +14,7 @@ namespace raspc {
 struct ValueSet {
     std::vector<Value> values;  // sorted by TableLess, no duplicates
     bool bounded = true;
-    bool rangeKnown = true;     // lo/hi are valid (numbers only)
+    bool rangeKnown = true;  // lo/hi are valid (numbers only)
     double lo = 0.0;
     double hi = 0.0;
     /// Aggregates: some query surely selects two or more keys whose values may differ while

@@ -60,8 +60,9 @@ TEST_CASE("histogram: one selector_width head") {
 TEST_CASE("length and reverse") {
     Builder b;
     checkAll(b, b.length, "ab", 7, 7);
-    NodeId opp = b.map2(b.length, b.indices,
-                        [](const Value& n, const Value& i) { return pySub(pySub(n, i), Value(1)); });
+    NodeId opp = b.map2(b.length, b.indices, [](const Value& n, const Value& i) {
+        return pySub(pySub(n, i), Value(1));
+    });
     NodeId rev = b.aggregate(b.select(b.indices, opp, Cmp::Eq), b.tokens);
     checkAll(b, rev, "abc", 6, 6);
 }
@@ -78,8 +79,8 @@ TEST_CASE("numerical mean and a comparison on it") {
 TEST_CASE("sum reduction with a default, then arithmetic") {
     Builder b;
     NodeId isA = b.map(b.tokens, [](const Value& t) { return pyIndicator(pyEq(t, Value("a"))); });
-    NodeId before = b.aggregate(b.select(b.indices, b.indices, Cmp::Lt), isA, Value(7),
-                                Reduction::Sum);
+    NodeId before =
+        b.aggregate(b.select(b.indices, b.indices, Cmp::Lt), isA, Value(7), Reduction::Sum);
     checkAll(b, before, "ab", 6, 6);
     NodeId isB = b.map(b.tokens, [](const Value& t) { return pyIndicator(pyEq(t, Value("b"))); });
     NodeId prefix = b.select(b.indices, b.indices, Cmp::Le);
@@ -94,8 +95,8 @@ TEST_CASE("sum reduction with a default, then arithmetic") {
 
 TEST_CASE("selector and/or/not, and an empty selection's default chained") {
     Builder b;
-    NodeId sameEarlier = b.land(b.select(b.tokens, b.tokens, Cmp::Eq),
-                                b.select(b.indices, b.indices, Cmp::Lt));
+    NodeId sameEarlier =
+        b.land(b.select(b.tokens, b.tokens, Cmp::Eq), b.select(b.indices, b.indices, Cmp::Lt));
     checkAll(b, b.width(sameEarlier), "abc", 6, 6);
     NodeId sortSel = b.lor(b.select(b.tokens, b.tokens, Cmp::Lt), sameEarlier);
     NodeId target = b.width(sortSel);
@@ -104,11 +105,11 @@ TEST_CASE("selector and/or/not, and an empty selection's default chained") {
     // The previous token when it differs from this one, else "-"; then where it occurs.
     NodeId notSame = b.lnot(b.select(b.tokens, b.tokens, Cmp::Eq));
     NodeId before = b.map(b.indices, [](const Value& i) { return pySub(i, Value(1)); });
-    NodeId other = b.aggregate(b.land(notSame, b.select(b.indices, before, Cmp::Eq)), b.tokens,
-                               Value("-"));
-    NodeId again = b.aggregate(b.land(b.select(b.tokens, other, Cmp::Eq),
-                                      b.select(b.indices, b.indices, Cmp::Lt)),
-                               b.indices, Value(9));
+    NodeId other =
+        b.aggregate(b.land(notSame, b.select(b.indices, before, Cmp::Eq)), b.tokens, Value("-"));
+    NodeId again = b.aggregate(
+        b.land(b.select(b.tokens, other, Cmp::Eq), b.select(b.indices, b.indices, Cmp::Lt)),
+        b.indices, Value(9));
     checkAll(b, again, "abc", 5, 5);
 }
 
