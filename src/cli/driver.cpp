@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "elaborate/elaborate.h"
+#include "passes/value_sets.h"
 
 namespace raspc::cli {
 
@@ -66,6 +67,18 @@ TokenType tokenTypeOf(const std::string& name) {
 
 }  // namespace
 
+/// Warns about every selector the program uses that would see later positions, which the
+/// causal mask hides from it.
+void warnLookingAhead(const Program& p) {
+    if (p.vocab.empty() || p.maxLen <= 0) return;
+    Domain domain{p.vocab, p.maxLen, true};
+    for (NodeId sel : selectorsLookingAhead(p.graph, domain)) {
+        std::cerr << formatDiagnostic(p.graph[sel].loc, "warning",
+                                      "this selector can pick later positions, which --causal "
+                                      "hides from it: the program's results will differ");
+    }
+}
+
 Program loadProgram(const std::string& path, const ProgramSettings& settings) {
     Program p;
     p.path = path;
@@ -87,6 +100,10 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
     }
     p.maxLen = settings.maxLen > 0 ? settings.maxLen : p.graph.maxLen.value_or(0);
     p.optLevel = settings.optLevel;
+    if (settings.causal && !p.graph.causal) {
+        p.graph.causal = true;
+        warnLookingAhead(p);
+    }
 
     if (settings.outputs.empty()) {
         if (!p.graph.lastSop) {

@@ -17,6 +17,7 @@ struct ProgramSettings {
     std::vector<std::string> outputs;  // empty = the last s-op the program computed
     std::vector<std::string> libraryPath;
     int optLevel = 1;  // -O0 turns the middle end's optimisations off
+    bool causal = false;  // --causal: compile as if the program said `causal;`
 };
 
 /// A loaded program with everything compiling and evaluating it needs.

@@ -27,6 +27,9 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
                     "Optimisation level: -O0 turns folding, fusing and merging "
                     "off (for comparison and debugging); -O1 is the default")
         ->check(CLI::Range(0, 1));
+    cmd->add_flag("--causal", s.causal,
+                  "Compile and evaluate as if the program said `causal;` (warns about selectors "
+                  "that look ahead)");
 }
 
 namespace {

@@ -76,6 +76,9 @@ public:
 
     std::vector<ValueSet> run();
 
+    /// Selectors that may pick a key after the query (see selectorsLookingAhead).
+    std::vector<NodeId> lookingAhead();
+
 private:
     using Table = std::vector<std::vector<Value>>;  // [n - 1][i], i < n
 
@@ -500,6 +503,45 @@ ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap) {
     Set out;
     for (double s : all) out.insert(ints ? Value(static_cast<int64_t>(std::llround(s))) : Value(s));
     return fromSet(out);
+}
+
+std::vector<NodeId> Inference::lookingAhead() {
+    for (size_t id = 0; id < g_.nodes.size(); ++id) {
+        if (!g_.nodes[id].isSelector()) exactNode(static_cast<NodeId>(id));
+    }
+    // A selector the aggregates read directly: combinations are judged as a whole.
+    std::vector<NodeId> read;
+    for (const Node& n : g_.nodes) {
+        if (n.kind == OpKind::Aggregate || n.kind == OpKind::SelectorWidth ||
+            n.kind == OpKind::WidthInverse) {
+            if (std::find(read.begin(), read.end(), n.operands[0]) == read.end()) {
+                read.push_back(n.operands[0]);
+            }
+        }
+    }
+    // Judged without the causal mask: which keys would the program's own reading pick?
+    Domain open = d_;
+    open.causal = false;
+    Inference plain(g_, open);
+    for (size_t id = 0; id < g_.nodes.size(); ++id) {
+        if (!g_.nodes[id].isSelector()) plain.exactNode(static_cast<NodeId>(id));
+    }
+    std::vector<NodeId> out;
+    for (NodeId sel : read) {
+        bool ahead = false;
+        for (int len = 1; len <= d_.maxLen && !ahead; ++len) {
+            for (int q = 0; q < len && !ahead; ++q) {
+                Keys keys = plain.keysOf(sel, len, q);
+                ahead = !keys.keys.empty() && keys.keys.back() > q;
+            }
+        }
+        if (ahead) out.push_back(sel);
+    }
+    return out;
+}
+
+std::vector<NodeId> selectorsLookingAhead(const Graph& g, const Domain& domain) {
+    return Inference(g, domain).lookingAhead();
 }
 
 std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain) {

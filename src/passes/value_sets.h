@@ -41,6 +41,12 @@ std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain);
 /// Unbounded if more than `cap` distinct means exist.
 ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap);
 
+/// Selectors that aggregates and widths read and that may select a key after the query: a
+/// program using them means something else once compiled causally. Exact for selectors over
+/// positions alone; any other selector may look ahead unless a position-only conjunct forbids
+/// it.
+std::vector<NodeId> selectorsLookingAhead(const Graph& g, const Domain& domain);
+
 /// Sums of every multiset of 0..maxLen elements of `values` (all numbers).
 ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap);
 

@@ -105,6 +105,12 @@ expect 1 "not causal" -- "$raspc" run "$root/samples/reverse.rasp" --generate --
 expect 0 '"stopped":"stop token"' -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
     --input "1 1" --stop 0 --json
 
+# --causal on a program that looks ahead warns at the selector, and both sides still agree.
+expect 0 "reverse.rasp:7:8: warning: this selector can pick later positions" -- \
+    "$raspc" run "$root/samples/reverse.rasp" --causal --input hello
+expect 0 "[h]*5" -- "$raspc" eval "$root/samples/reverse.rasp" --causal --input hello
+expect 0 "verified" -- "$raspc" verify "$root/samples/reverse.rasp" --causal
+
 # Usage errors exit 2.
 expect 2 "" -- "$raspc" compile
 expect 2 "" -- "$raspc" frobnicate
