@@ -59,93 +59,6 @@ std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> t
 
 namespace {
 
-// Two kernels for c (rows x b.cols) = a (rows x b.rows) * b, both skipping the zero rows of
-// b (listed in nonZeroRows) and both summing over k in increasing order.
-
-// Row at a time, skipping zero entries of a: the work is proportional to a's non-zeros, which
-// wins on compiled models, whose residual streams are mostly one-hot.
-void sparseMatmul(const float* a, size_t rows, const Matrix& b, const std::vector<int>& nonZeroRows,
-                  float* c) {
-    const size_t inner = static_cast<size_t>(b.rows);
-    const size_t cols = static_cast<size_t>(b.cols);
-    std::fill(c, c + rows * cols, 0.0f);
-    for (size_t i = 0; i < rows; ++i) {
-        const float* ai = a + i * inner;
-        float* ci = c + i * cols;
-        for (int k : nonZeroRows) {
-            const float av = ai[k];
-            if (av == 0.0f) continue;
-            const float* bk = b.data.data() + static_cast<size_t>(k) * cols;
-            for (size_t j = 0; j < cols; ++j) ci[j] += av * bk[j];
-        }
-    }
-}
-
-using Vec8 = float __attribute__((vector_size(32)));
-constexpr size_t kTileRows = 4;
-constexpr size_t kVecsPerTile = 2;
-constexpr size_t kTileCols = kVecsPerTile * 8;
-
-// Dense a: c is computed in kTileRows x kTileCols tiles held in registers, so each load of a
-// row of b serves kTileRows rows of a and c is written once. Cloned for AVX2 and chosen at
-// load time, so the binary stays portable.
-__attribute__((target_clones("avx2", "default"))) void denseMatmul(
-    const float* a, size_t rows, const Matrix& b, const std::vector<int>& nonZeroRows, float* c) {
-    const size_t inner = static_cast<size_t>(b.rows);
-    const size_t cols = static_cast<size_t>(b.cols);
-    const float* bData = b.data.data();
-    const int* nz = nonZeroRows.data();
-    const size_t nzCount = nonZeroRows.size();
-
-    // Entry (i, j) alone, for the rows and columns that do not fill a tile.
-    auto single = [&](size_t i, size_t j) {
-        float sum = 0.0f;
-        for (size_t t = 0; t < nzCount; ++t)
-            sum += a[i * inner + nz[t]] * bData[static_cast<size_t>(nz[t]) * cols + j];
-        c[i * cols + j] = sum;
-    };
-
-    size_t i0 = 0;
-    for (; i0 + kTileRows <= rows; i0 += kTileRows) {
-        size_t j0 = 0;
-        for (; j0 + kTileCols <= cols; j0 += kTileCols) {
-            // GCC vector types pin the tile to registers (8 of 8 floats under AVX2); plain
-            // arrays got vectorised across k with shuffles instead.
-            Vec8 acc[kTileRows][kVecsPerTile] = {};
-            for (size_t t = 0; t < nzCount; ++t) {
-                const size_t k = static_cast<size_t>(nz[t]);
-                Vec8 bk[kVecsPerTile];
-                std::memcpy(bk, bData + k * cols + j0, sizeof bk);
-                for (size_t r = 0; r < kTileRows; ++r) {
-                    const float av = a[(i0 + r) * inner + k];
-                    for (size_t v = 0; v < kVecsPerTile; ++v) acc[r][v] += av * bk[v];
-                }
-            }
-            for (size_t r = 0; r < kTileRows; ++r)
-                std::memcpy(c + (i0 + r) * cols + j0, acc[r], sizeof acc[r]);
-        }
-        for (size_t r = 0; r < kTileRows; ++r)
-            for (size_t j = j0; j < cols; ++j) single(i0 + r, j);
-    }
-    for (; i0 < rows; ++i0)
-        for (size_t j = 0; j < cols; ++j) single(i0, j);
-}
-
-// True when under a quarter of a's entries are non-zero: past that, tiles beat skipping
-// (measured on the benchmark's models). Computed once per activation, not per product.
-bool mostlyZero(const std::vector<float>& a) {
-    const auto nonZeros = std::count_if(a.begin(), a.end(), [](float v) { return v != 0.0f; });
-    return static_cast<size_t>(nonZeros) * 4 < a.size();
-}
-
-void matmul(const std::vector<float>& a, bool sparse, size_t rows, const Matrix& b,
-            const std::vector<int>& nonZeroRows, float* c) {
-    if (sparse)
-        sparseMatmul(a.data(), rows, b, nonZeroRows, c);
-    else
-        denseMatmul(a.data(), rows, b, nonZeroRows, c);
-}
-
 // Softmax of s[0, n) in place, the way onnxruntime computes it: exp(s - max), then each
 // term times the reciprocal of their sum. With the compiler's hard-attention scales every
 // losing key becomes exactly 0 and the winners exactly 1/count.
@@ -202,36 +115,22 @@ void attend(const float* q, const float* k, const float* v, int dk, int dv, Segm
     }
 }
 
-void addInto(std::vector<float>& x, const std::vector<float>& delta) {
-    for (size_t i = 0; i < x.size(); ++i) x[i] += delta[i];
-}
-
 }  // namespace
-
-Runner::SparseRows Runner::prepare(const Matrix& w) {
-    SparseRows s;
-    s.w = &w;
-    for (int r = 0; r < w.rows; ++r) {
-        auto row = w.data.begin() + static_cast<ptrdiff_t>(r) * w.cols;
-        if (std::any_of(row, row + w.cols, [](float v) { return v != 0.0f; }))
-            s.nonZeroRows.push_back(r);
-    }
-    return s;
-}
 
 Runner::Runner(const Model& m) : model_(m) {
     for (const Layer& l : m.layers) {
         PreparedLayer p;
         for (const Head& h : l.heads)
-            p.heads.push_back({prepare(h.wq), prepare(h.wk), prepare(h.wv), prepare(h.wo)});
+            p.heads.push_back({SparseWeights::from(h.wq), SparseWeights::from(h.wk),
+                               SparseWeights::from(h.wv), SparseWeights::from(h.wo)});
         p.hasMlp = l.mlp.w1.cols > 0;
         if (p.hasMlp) {
-            p.w1 = prepare(l.mlp.w1);
-            p.w2 = prepare(l.mlp.w2);
+            p.w1 = SparseWeights::from(l.mlp.w1);
+            p.w2 = SparseWeights::from(l.mlp.w2);
         }
         layers_.push_back(std::move(p));
     }
-    for (const Output& o : m.outputs) readouts_.push_back(prepare(o.readout));
+    for (const Output& o : m.outputs) readouts_.push_back(SparseWeights::from(o.readout));
 }
 
 void Runner::checkIds(std::span<const int32_t> ids, size_t index) const {
@@ -248,7 +147,12 @@ void Runner::checkIds(std::span<const int32_t> ids, size_t index) const {
                              std::to_string(vocab - 1) + ")");
 }
 
-std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batch) const {
+struct Runner::Workspace {
+    std::vector<float> x, layerIn, q, k, v, h, delta, hidden, kt, scores, logits;
+};
+
+const std::vector<float>& Runner::forward(const std::vector<std::vector<int32_t>>& batch,
+                                          Workspace& ws) const {
     const Model& m = model_;
     const size_t d = static_cast<size_t>(m.width);
 
@@ -263,7 +167,8 @@ std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batc
     }
 
     // Embedding: BOS is token id vocab.size() at position 0.
-    std::vector<float> x(totalRows * d);
+    std::vector<float>& x = ws.x;
+    x.resize(totalRows * d);
     const auto bos = static_cast<int32_t>(m.vocab.size());
     for (size_t s = 0; s < batch.size(); ++s) {
         for (int p = 0; p < segments[s].rows; ++p) {
@@ -275,13 +180,15 @@ std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batc
         }
     }
 
-    std::vector<float> layerIn, q, k, v, h, delta, hidden, kt, scores;
+    std::vector<float>&layerIn = ws.layerIn, &q = ws.q, &k = ws.k, &v = ws.v, &h = ws.h;
+    std::vector<float>&delta = ws.delta, &hidden = ws.hidden, &kt = ws.kt, &scores = ws.scores;
     for (const PreparedLayer& layer : layers_) {
         // Heads all read the layer's input; their outputs are added one after another, as
-        // the graph's chain of Add nodes does.
-        layerIn = x;
-        const bool inSparse = mostlyZero(layerIn);
-        delta.resize(totalRows * d);
+        // the graph's chain of Add nodes does. A single head reads x itself, which it changes
+        // only after its products.
+        if (layer.heads.size() > 1) layerIn = x;
+        const std::vector<float>& in = layer.heads.size() > 1 ? layerIn : x;
+        const bool inSparse = mostlyZero(in);
         for (const PreparedHead& head : layer.heads) {
             const int dk = head.wq.w->cols;
             const int dv = head.wv.w->cols;
@@ -289,24 +196,21 @@ std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batc
             k.resize(totalRows * dk);
             v.resize(totalRows * dv);
             h.resize(totalRows * dv);
-            matmul(layerIn, inSparse, totalRows, *head.wq.w, head.wq.nonZeroRows, q.data());
-            matmul(layerIn, inSparse, totalRows, *head.wk.w, head.wk.nonZeroRows, k.data());
-            matmul(layerIn, inSparse, totalRows, *head.wv.w, head.wv.nonZeroRows, v.data());
+            multiply(in.data(), totalRows, inSparse, head.wq, q.data());
+            multiply(in.data(), totalRows, inSparse, head.wk, k.data());
+            multiply(in.data(), totalRows, inSparse, head.wv, v.data());
             for (const Segment& seg : segments)
                 attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores,
                        model_.causal);
-            matmul(h, mostlyZero(h), totalRows, *head.wo.w, head.wo.nonZeroRows, delta.data());
-            addInto(x, delta);
+            multiplyAdd(h.data(), totalRows, mostlyZero(h), head.wo, x.data(), delta);
         }
 
         if (layer.hasMlp) {
             const int width = layer.w1.w->cols;
             hidden.resize(totalRows * width);
-            matmul(x, mostlyZero(x), totalRows, *layer.w1.w, layer.w1.nonZeroRows, hidden.data());
+            multiply(x.data(), totalRows, mostlyZero(x), layer.w1, hidden.data());
             for (float& e : hidden) e = std::max(e, 0.0f);
-            matmul(hidden, mostlyZero(hidden), totalRows, *layer.w2.w, layer.w2.nonZeroRows,
-                   delta.data());
-            addInto(x, delta);
+            multiplyAdd(hidden.data(), totalRows, mostlyZero(hidden), layer.w2, x.data(), delta);
         }
     }
     return x;
@@ -315,31 +219,39 @@ std::vector<float> Runner::forward(const std::vector<std::vector<int32_t>>& batc
 Matrix Runner::residual(std::span<const int32_t> ids) const {
     std::vector<std::vector<int32_t>> batch{std::vector<int32_t>(ids.begin(), ids.end())};
     Matrix out(static_cast<int>(ids.size()) + 1, model_.width);
-    out.data = forward(batch);
+    Workspace ws;
+    out.data = forward(batch, ws);
     return out;
 }
 
 std::vector<std::vector<OutputValues>> Runner::run(
     const std::vector<std::vector<int32_t>>& batch) const {
-    const std::vector<float> x = forward(batch);
+    thread_local Workspace ws;
+    const std::vector<float>& x = forward(batch, ws);
     const size_t d = static_cast<size_t>(model_.width);
 
     std::vector<std::vector<OutputValues>> results(batch.size());
     for (auto& r : results) r.resize(model_.outputs.size());
 
-    std::vector<float> logits;
+    std::vector<float>& logits = ws.logits;
     const bool xSparse = mostlyZero(x);
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
         const Output& out = model_.outputs[o];
-        const SparseRows& readout = readouts_[o];
+        const SparseWeights& readout = readouts_[o];
         const size_t cols = static_cast<size_t>(readout.w->cols);
         const size_t totalRows = x.size() / d;
         logits.resize(totalRows * cols);
-        matmul(x, xSparse, totalRows, *readout.w, readout.nonZeroRows, logits.data());
+        multiply(x.data(), totalRows, xSparse, readout, logits.data());
 
         size_t row = 0;
         for (size_t s = 0; s < batch.size(); ++s) {
             OutputValues& values = results[s][o];
+            if (out.kind == OutputKind::Categorical) {
+                values.ids.reserve(batch[s].size());
+                values.margins.reserve(batch[s].size());
+            } else {
+                values.values.reserve(batch[s].size());
+            }
             ++row;  // BOS carries no output
             for (size_t p = 0; p < batch[s].size(); ++p, ++row) {
                 const float* l = logits.data() + row * cols;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/errors.h"
+#include "runtime/kernels.h"
 #include "runtime/model.h"
 
 namespace raspc::rt {
@@ -47,29 +48,27 @@ public:
     Matrix residual(std::span<const int32_t> ids) const;
 
 private:
-    // A weight matrix with the indices of its rows that hold a non-zero: compiled models are
-    // mostly zeros, and skipping zero rows skips most of the work of a product.
-    struct SparseRows {
-        const Matrix* w = nullptr;
-        std::vector<int> nonZeroRows;
-    };
     struct PreparedHead {
-        SparseRows wq, wk, wv, wo;
+        SparseWeights wq, wk, wv, wo;
     };
     struct PreparedLayer {
         std::vector<PreparedHead> heads;
-        SparseRows w1, w2;
+        SparseWeights w1, w2;
         bool hasMlp = false;
     };
 
-    static SparseRows prepare(const Matrix& w);
     void checkIds(std::span<const int32_t> ids, size_t index) const;
-    // The final residual of all sequences stacked, each as (length + 1) rows, BOS first.
-    std::vector<float> forward(const std::vector<std::vector<int32_t>>& batch) const;
+    // Buffers a forward pass reuses from one call to the next on the same thread: a fresh
+    // allocation of a batch-sized buffer costs more in page faults than the product itself.
+    struct Workspace;
+    // The final residual of all sequences stacked, each as (length + 1) rows, BOS first; it
+    // lives in `ws` until the next forward pass with it.
+    const std::vector<float>& forward(const std::vector<std::vector<int32_t>>& batch,
+                                      Workspace& ws) const;
 
     const Model& model_;
     std::vector<PreparedLayer> layers_;
-    std::vector<SparseRows> readouts_;
+    std::vector<SparseWeights> readouts_;
 };
 
 /// The table values of one output for one sequence: the table entry of each id (categorical;

@@ -108,7 +108,12 @@ rt::Model Lowering::run(CompileReport* report) {
         std::vector<double> acc(static_cast<size_t>(rows) * static_cast<size_t>(cols), 0.0);
         for (const Entry& e : entries) acc[static_cast<size_t>(e.row) * cols + e.col] += e.value;
         rt::Matrix mat(rows, cols);
-        for (size_t i = 0; i < acc.size(); ++i) mat.data[i] = static_cast<float>(acc[i]);
+        for (size_t i = 0; i < acc.size(); ++i) {
+            mat.data[i] = static_cast<float>(acc[i]);
+            if (!std::isfinite(mat.data[i])) {
+                throw InternalError("lowering produced a weight that is not a finite float32");
+            }
+        }
         return mat;
     };
 
@@ -253,8 +258,27 @@ rt::Model lower(const Graph& program, const CompileOptions& options, CompileRepo
     if (options.maxLen <= 0) {
         throw UserError("the program has no maximum length: add `max_len N;` or pass --max-len");
     }
+    // 1/(w+1) for neighbouring widths must stay apart in float32 (kFloat32Resolution).
+    // Checked before any analysis, which would take long at such lengths.
+    constexpr int kMaxWidthLength = 300;
+    if (options.maxLen > kMaxWidthLength) {
+        std::vector<bool> needed(program.nodes.size(), false);
+        for (NodeId out : options.outputs) needed[static_cast<size_t>(out)] = true;
+        for (size_t id = program.nodes.size(); id-- > 0;) {
+            if (!needed[id]) continue;
+            const Node& n = program.nodes[id];
+            if (n.kind == OpKind::SelectorWidth || n.kind == OpKind::Length) {
+                throw UserError(n.loc, "max_len " + std::to_string(options.maxLen) + " is above " +
+                                           std::to_string(kMaxWidthLength) +
+                                           ", the longest input selector_width and length stay "
+                                           "exact at in float32; lower max_len");
+            }
+            for (NodeId op : n.operands) needed[static_cast<size_t>(op)] = true;
+        }
+    }
     CompileOptions lowered = options;
     Graph g = optimize(program, lowered.outputs, passOptions(program, options));
+
     lowering::Lowering lowering(g, lowered);
     return lowering.run(report);
 }

@@ -215,6 +215,10 @@ Repr Lowering::lowerAggregate(NodeId id) {
     if (numerical && !(vals.allNumbers() && n.constant.isNumber())) {
         fail(n, "'" + describe(n) + "' is numerical but its values or default are not numbers");
     }
+    if (!numerical && !picksOne && vals.allNumbers() && !n.constant.isNumber()) {
+        fail(n, "this aggregate averages numbers but its default " + toDisplay(n.constant) +
+                    " is not a number; give a number as the default");
+    }
     if (!numerical && !outSet.bounded) {
         fail(n, "'" + describe(n) + "' has too many possible values for a categorical encoding");
     }

@@ -151,6 +151,24 @@ Repr Lowering::lowerMap(NodeId id) {
     const ValueSet& outSet = sets_[static_cast<size_t>(id)];
     std::optional<Fused> fused;
     const Node* n = &g_[id];
+    if (outSet.bounded && outSet.values.empty()) {
+        // Every combination of operand values raised: say why, with the first one.
+        std::string why = "it raises on every value its operands can take";
+        std::vector<Value> args;
+        for (NodeId op : n->operands) {
+            const ValueSet& in = sets_[static_cast<size_t>(op)];
+            if (in.values.empty()) break;
+            args.push_back(in.values.front());
+        }
+        if (args.size() == n->operands.size()) {
+            try {
+                n->fn(args);
+            } catch (const std::domain_error& e) {
+                why += " (" + std::string(e.what()) + ")";
+            }
+        }
+        fail(*n, "'" + describe(*n) + "' cannot be computed: " + why);
+    }
     std::vector<const Repr*> ops;
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
@@ -294,9 +312,11 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             double a = set.values[i].toDouble(), b = set.values[i + 1].toDouble();
             if (!nearlyEqual(a, b)) ownGap = std::min(ownGap, b - a);
         }
-        double lambda = 1.0;
-        if (!points.front().xs.empty() && std::isfinite(ownGap)) lambda = (span + gap) / ownGap;
-        if (!std::isfinite(ownGap)) ownGap = gap;
+        // One value (up to noise) is a constant z need not see; the first operand that varies
+        // sets the scale; each later one is spread past everything before it.
+        double lambda = !std::isfinite(ownGap) ? 0.0
+                        : !std::isfinite(gap)  ? 1.0
+                                               : (span + gap) / ownGap;
         addTo(z, ops[k]->cols[0], lambda);
         std::vector<Point> next;
         for (const Point& p : points) {
@@ -313,7 +333,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         }
         points = std::move(next);
         span = span + lambda * (set.hi - set.lo);
-        gap = std::min(gap, lambda * ownGap);
+        if (lambda > 0.0) gap = std::min(gap, lambda * ownGap);
     }
     std::sort(points.begin(), points.end(),
               [](const Point& a, const Point& b) { return a.z < b.z; });

@@ -2,6 +2,7 @@
 #include "cli/driver.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -80,6 +81,9 @@ void warnLookingAhead(const Program& p) {
 }
 
 Program loadProgram(const std::string& path, const ProgramSettings& settings) {
+    if (std::filesystem::is_directory(path)) {
+        throw UserError("'" + path + "' is a directory, not a program file");
+    }
     Program p;
     p.path = path;
     LoadOptions opts;

@@ -1,4 +1,6 @@
 // raspc: compile RASP programs to transformers, evaluate them, and run compiled models.
+#include <pthread.h>
+
 #include <iostream>
 #include <vector>
 
@@ -19,7 +21,7 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
     cmd->add_option("--vocab", s.vocab,
                     "Alphabet, overriding the program's `vocab` (\"abc\", or \"1,2,3\")");
     cmd->add_option("--max-len", s.maxLen, "Maximum input length, overriding `max_len`")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1 << 20).description("a length from 1"));
     cmd->add_option("--output", s.outputs, "S-ops to output (default: the last one computed)")
         ->delimiter(',');
     cmd->add_option("-L,--lib", s.libraryPath, "Extra directory to search for `load`");
@@ -63,7 +65,9 @@ int mainImpl(int argc, char** argv) {
 }  // namespace
 }  // namespace raspc::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int guardedMain(int argc, char** argv) {
     using namespace raspc;
     try {
         return cli::mainImpl(argc, argv);
@@ -83,4 +87,35 @@ int main(int argc, char** argv) {
         std::cerr << "raspc: internal error: " << e.what() << " (this is a bug in raspc)\n";
         return cli::kExitInternal;
     }
+}
+
+// Parsing, elaborating and printing deeply nested programs recurse once per level: run on a
+// thread with a large stack (reserved, not committed) so that depth is not a crash.
+constexpr size_t kStackBytes = size_t{1} << 30;
+
+struct MainCall {
+    int argc;
+    char** argv;
+    int status;
+};
+
+void* callGuardedMain(void* arg) {
+    auto* call = static_cast<MainCall*>(arg);
+    call->status = guardedMain(call->argc, call->argv);
+    return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    MainCall call{argc, argv, raspc::cli::kExitInternal};
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, kStackBytes) != 0 ||
+        pthread_create(&thread, &attr, callGuardedMain, &call) != 0) {
+        return guardedMain(argc, argv);  // no thread: run here, with the usual stack
+    }
+    pthread_join(thread, nullptr);
+    pthread_attr_destroy(&attr);
+    return call.status;
 }

@@ -23,11 +23,18 @@ bool isOnnxPath(const std::string& path) {
     return fs::path(path).extension() == ".onnx";
 }
 
-std::string pluralOfType(const std::string& type) {
+/// The REPL's type word for decoded values: like eval's, from the values themselves (a table of
+/// means holds floats, but one sequence may show only whole numbers).
+std::string pluralOfType(const std::string& type, const std::vector<std::string>& values) {
     if (type == "str") return "strings";
     if (type == "bool") return "bools";
-    if (type == "float") return "floats";
-    return "ints";
+    bool anyFloat = std::any_of(values.begin(), values.end(), [](const std::string& v) {
+        return v.find_first_of(".eni") != std::string::npos;  // 0.5, 1e-05, inf, nan
+    });
+    bool anyBool = std::any_of(values.begin(), values.end(),
+                               [](const std::string& v) { return v == "True" || v == "False"; });
+    if (anyBool && !anyFloat) return "ints";
+    return anyFloat ? "floats" : "ints";
 }
 
 /// Settings of `run --generate`.
@@ -102,6 +109,14 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
     rt::Model m;
     std::optional<std::string> example;
     if (isOnnxPath(path)) {
+        // A model is compiled already: settings that shape a compilation cannot apply.
+        if (!settings.vocab.empty() || settings.maxLen > 0 || !settings.outputs.empty() ||
+            settings.optLevel != 1 || settings.causal) {
+            throw UserError(
+                "--vocab, --max-len, --output, -O and --causal apply when compiling; "
+                "'" +
+                path + "' is a compiled model (recompile its program instead)");
+        }
         m = rt::loadModel(path);
     } else {
         Program p = loadProgram(path, settings);
@@ -128,7 +143,8 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
         for (size_t o = 0; o < m.outputs.size(); ++o) {
             const rt::Output& out = m.outputs[o];
             try {
-                printer.add(out.name, rt::decode(out, results[s][o]), pluralOfType(out.valueType));
+                std::vector<std::string> shown = rt::decode(out, results[s][o]);
+                printer.add(out.name, shown, pluralOfType(out.valueType, shown));
             } catch (const rt::DecodeError& e) {
                 std::cerr << "raspc: error: input \"" << lines[s] << "\": " << e.what() << "\n";
                 status = kExitUserError;
