@@ -230,6 +230,14 @@ rt::Model Lowering::run(CompileReport* report) {
         report->width = d;
         report->virtualWidth = static_cast<int>(bos_.size());
         reportPlacements(*report, layers);
+        for (size_t id = 0; id < g_.nodes.size(); ++id) {
+            const std::string& why = sets_[id].raises;
+            if (why.empty() || !reprs_[id]) continue;
+            report->warnings.push_back(
+                {g_.nodes[id].loc, "this can raise: " + why +
+                                       "; the interpreter fails on inputs that reach it, where "
+                                       "the model gives an arbitrary value"});
+        }
         for (auto& p : report->placements) {
             std::vector<int> dims;
             for (int dim : p.dims) {

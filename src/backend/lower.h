@@ -48,6 +48,10 @@ struct CompileReport {
     std::vector<Head> heads;
     std::vector<Block> blocks;
     std::vector<Placement> placements;  // in graph order, only s-ops the outputs need
+    /// Things the user should know that do not stop compilation (e.g. a map that raises on
+    /// some values: inputs reaching them fail in the interpreter, and the model gives an
+    /// arbitrary value there).
+    std::vector<Diagnostic> warnings;
     int layers = 0;
     int width = 0;         // residual dimensions of the model
     int virtualWidth = 0;  // dimensions before dead slots were reused

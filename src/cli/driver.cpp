@@ -138,6 +138,12 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
     return p;
 }
 
+void printWarnings(const CompileReport& report) {
+    for (const Diagnostic& d : report.warnings) {
+        std::cerr << formatDiagnostic(d.loc, "warning", d.message);
+    }
+}
+
 CompileOptions compileOptions(const Program& p) {
     if (p.vocab.empty()) {
         throw UserError(SourceLoc{p.path, 0, 0},

@@ -33,6 +33,9 @@ struct Program {
 
 Program loadProgram(const std::string& path, const ProgramSettings& settings);
 
+/// Prints a compile report's warnings to stderr, `file:line:col: warning: ...`.
+void printWarnings(const CompileReport& report);
+
 /// The compile options for a loaded program; throws UserError if alphabet or length is missing.
 CompileOptions compileOptions(const Program& p);
 

@@ -346,6 +346,7 @@ std::string encodeReport(const CompileReport& report) {
 
 rt::Model compileProgram(const Program& p, CompileReport& report) {
     rt::Model m = lower(p.graph, compileOptions(p), &report);
+    printWarnings(report);
     m.reportJson = encodeReport(report);
     return m;
 }

@@ -120,7 +120,9 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
         m = rt::loadModel(path);
     } else {
         Program p = loadProgram(path, settings);
-        m = lower(p.graph, compileOptions(p));
+        CompileReport report;
+        m = lower(p.graph, compileOptions(p), &report);
+        printWarnings(report);
         example = p.graph.exampleInput;
     }
     if (gen.on) {

@@ -217,7 +217,9 @@ void printDisagreement(const Disagreement& d, const rt::Model& m, int64_t agreed
 
 int runVerify(const std::string& path, const ProgramSettings& settings, const VerifyOptions& o) {
     Program p = loadProgram(path, settings);
-    rt::Model m = lower(p.graph, compileOptions(p));
+    CompileReport report;
+    rt::Model m = lower(p.graph, compileOptions(p), &report);
+    printWarnings(report);
     if (m.vocab.size() != p.vocab.size()) {
         throw InternalError("verify: the model's vocabulary has " + std::to_string(m.vocab.size()) +
                             " tokens, the program's " + std::to_string(p.vocab.size()));

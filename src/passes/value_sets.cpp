@@ -72,7 +72,8 @@ public:
           exact_(g.nodes.size()),
           sets_(g.nodes.size()),
           bounded_(g.nodes.size(), true),
-          averages_(g.nodes.size(), false) {}
+          averages_(g.nodes.size(), false),
+          raises_(g.nodes.size()) {}
 
     std::vector<ValueSet> run();
 
@@ -102,7 +103,8 @@ private:
     std::vector<std::optional<Table>> exact_;
     std::vector<std::vector<Set>> sets_;  // [node][i]
     std::vector<bool> bounded_;
-    std::vector<bool> averages_;  // per aggregate: see ValueSet::averagesDistinct
+    std::vector<bool> averages_;       // per aggregate: see ValueSet::averagesDistinct
+    std::vector<std::string> raises_;  // per map: see ValueSet::raises
 };
 
 /// Tables for nodes that depend on positions alone.
@@ -383,9 +385,16 @@ void Inference::positionSets(NodeId id) {
                     for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
                     try {
                         at[static_cast<size_t>(i)].insert(n.fn(args));
-                    } catch (const std::domain_error&) {
-                        // Values the function rejects never occur on an input the interpreter
-                        // accepts.
+                    } catch (const std::domain_error& e) {
+                        // The interpreter fails on inputs that reach these values; remember
+                        // one, so the compiler can warn.
+                        std::string& why = raises_[static_cast<size_t>(id)];
+                        if (why.empty()) {
+                            why = e.what();
+                            why += " (at operand values";
+                            for (const Value& a : args) why += " " + toDisplay(a);
+                            why += ")";
+                        }
                     }
                     if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
                         bounded_[static_cast<size_t>(id)] = false;
@@ -453,6 +462,7 @@ std::vector<ValueSet> Inference::run() {
         out[id].averagesDistinct = averages_[id];
         out[id].integral = !all.empty() && std::all_of(all.begin(), all.end(), whole);
     }
+    for (size_t id = 0; id < g_.nodes.size(); ++id) out[id].raises = raises_[id];
     return out;
 }
 

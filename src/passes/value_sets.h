@@ -23,6 +23,9 @@ struct ValueSet {
     /// Every value is a whole number (ints or bools); with `rangeKnown`, enough to decode an
     /// unbounded set by rounding.
     bool integral = false;
+    /// Maps: why the function raised for some operand values it may be given (empty if never).
+    /// Inputs that reach such values make the interpreter fail.
+    std::string raises;
 
     bool allNumbers() const;
 };
