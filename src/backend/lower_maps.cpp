@@ -53,8 +53,8 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
                               !comparedBySelect(n))));
     if (!plan.numericalOut && !outSet.bounded) {
         fail(n, "'" + describe(n) +
-                    "' has too many possible values for a categorical encoding; "
-                    "annotate it numerical(...)");
+                    "' has too many possible values for a categorical encoding; if they are "
+                    "numbers annotate it numerical(...), otherwise lower max_len or the alphabet");
     }
 
     // A function of one categorical s-op (constants aside) is a relabelling of its one-hot
