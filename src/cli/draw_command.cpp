@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "support/text.h"
 #include "passes/pipeline.h"
 
 extern char** environ;
@@ -44,18 +45,7 @@ struct Cluster {
     std::string color;
 };
 
-std::string dotQuoted(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
+std::string dotQuoted(const std::string& text) { return raspc::quoted(text); }
 
 std::string shortLoc(const SourceLoc& loc) {
     if (loc.line <= 0) return "";

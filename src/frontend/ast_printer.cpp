@@ -1,6 +1,8 @@
 // Prints the syntax tree as an indented outline, one node a line, with source positions.
 #include "frontend/ast_printer.h"
 
+#include "support/text.h"
+
 #include <charconv>
 #include <ostream>
 #include <string>
@@ -10,19 +12,6 @@ namespace raspc {
 namespace {
 
 using namespace ast;
-
-std::string quoted(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
 
 std::string literal(const std::string& s) {
     return quoted(s);

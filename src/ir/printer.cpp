@@ -5,23 +5,13 @@
 #include <sstream>
 #include <vector>
 
+#include "support/text.h"
+
 namespace raspc {
 namespace {
 
 /// An atom as a literal: strings quoted and escaped, everything else as the REPL shows it.
-std::string literal(const Value& v) {
-    if (!v.isString()) return toDisplay(v);
-    std::string out = "\"";
-    for (char c : v.asString()) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
-}
+std::string literal(const Value& v) { return v.isString() ? quoted(v.asString()) : toDisplay(v); }
 
 std::string ref(NodeId id) {
     // Appended piece by piece: "%" + to_string trips a false g++ 12 -Wrestrict.
