@@ -74,17 +74,30 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
 /// Inlines operands that are maps needing an MLP of their own, so that one MLP computes the
 /// whole chain (and a map of a selector_width joins the MLP that decodes the width). Only when
 /// it makes the map ready in an earlier layer and its table stays small.
-std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
+std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) {
     using Expr = FusedExpr;
     Fused out;
     int directReady = 0;
+    auto route = [&](NodeId id) {
+        const Node& m = g_[id];
+        std::vector<const Repr*> ops;
+        for (NodeId op : m.operands) ops.push_back(&shadow(op));
+        return planMap(m, ops, sets_[static_cast<size_t>(id)]).route;
+    };
+    auto isMap = [&](NodeId id) {
+        return g_[id].kind == OpKind::Map || g_[id].kind == OpKind::SequenceMap;
+    };
+    // A linear fold of maps that need MLPs (balance = opens - closes) is worth looking
+    // through too: the map reading it can then start from what those maps read.
+    auto foldOfMlps = [&](NodeId id) {
+        if (route(id) != MapRoute::AffineFold) return false;
+        return std::any_of(g_[id].operands.begin(), g_[id].operands.end(),
+                           [&](NodeId op) { return isMap(op) && route(op) == MapRoute::Mlp; });
+    };
     std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
         const Node& m = g_[id];
-        bool isMap = m.kind == OpKind::Map || m.kind == OpKind::SequenceMap;
-        if (isMap && depth < kMaxFuseDepth) {
-            std::vector<const Repr*> ops;
-            for (NodeId op : m.operands) ops.push_back(&shadow(op));
-            if (planMap(m, ops, sets_[static_cast<size_t>(id)]).route == MapRoute::Mlp) {
+        if (isMap(id) && depth < kMaxFuseDepth) {
+            if (route(id) == MapRoute::Mlp || (throughFolds && foldOfMlps(id))) {
                 Expr e;
                 e.node = &m;
                 for (NodeId op : m.operands) e.kids.push_back(build(op, depth + 1));
@@ -120,9 +133,6 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
     out.node.kind = out.leaves.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
     out.node.operands = out.leaves;
     out.node.fn = [root](std::span<const Value> args) { return evaluate(root, args); };
-    debugLine("fuse", "'" + describe(n) + "' computed from " + std::to_string(out.leaves.size()) +
-                          " earlier s-ops in layer " + std::to_string(mlpLayer(leafReady)) +
-                          " instead of " + std::to_string(mlpLayer(directReady)));
     return out;
 }
 
@@ -144,6 +154,16 @@ const Repr& Lowering::shadow(NodeId id) {
     r.set = set;
     if (!r.numerical) r.values = set.values;
     r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
+    if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
+        // Fusion may compute it earlier, from what its operands read.
+        std::optional<Fused> fused = fuse(m, true);
+        if (!fused) fused = fuse(m, false);
+        if (fused) {
+            int leafReady = 0;
+            for (NodeId leaf : fused->leaves) leafReady = std::max(leafReady, shadow(leaf).ready);
+            r.ready = 2 * mlpLayer(leafReady) + 2;
+        }
+    }
     return shadows_.emplace(id, std::move(r)).first->second;
 }
 
@@ -173,8 +193,13 @@ Repr Lowering::lowerMap(NodeId id) {
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
-        fused = fuse(*n);
-        if (fused) n = &fused->node;
+        fused = fuse(*n, true);
+        if (!fused) fused = fuse(*n, false);
+        if (fused) {
+            debugLine("fuse", "'" + describe(*n) + "' computed from " +
+                                  std::to_string(fused->leaves.size()) + " earlier s-ops");
+            n = &fused->node;
+        }
     }
     // Only now are the operands lowered: a map that fusion read through gets no slot.
     ops.clear();

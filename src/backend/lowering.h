@@ -36,7 +36,7 @@ constexpr double kBosSilence = 1.0;
 constexpr size_t kSmallCategorical = 8;
 
 // Fusing maps stops at this many combined operand values, or this many maps deep.
-constexpr size_t kMaxFusedRows = 4096;
+constexpr size_t kMaxFusedRows = 8192;
 constexpr int kMaxFuseDepth = 4;
 
 // Largest number of operand combinations an MLP lookup table may have.
@@ -290,7 +290,7 @@ private:
         Node node;
         std::vector<NodeId> leaves;
     };
-    std::optional<Fused> fuse(const Node& n);
+    std::optional<Fused> fuse(const Node& n, bool throughFolds);
 
     /// What `id` will look like once lowered (encoding, values, readiness), without lowering
     /// maps: fusion decides from these whether a map needs a slot of its own at all.
