@@ -117,22 +117,73 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
         root.kids.push_back(build(op, 0));
     }
 
+    std::vector<std::vector<Value>> domains;
     size_t rows = 1;
-    int leafReady = 0;
     for (NodeId leaf : out.leaves) {
         const Repr& r = shadow(leaf);
-        leafReady = std::max(leafReady, r.ready);
-        if (r.isConstant) continue;
         if (r.numerical && !r.set.bounded) return std::nullopt;
-        rows *= std::max<size_t>(r.numerical ? r.set.values.size() : r.values.size(), 1);
+        domains.push_back(r.numerical ? r.set.values : r.values);
+        if (domains.back().empty()) return std::nullopt;
+        rows *= domains.back().size();
         if (rows > kMaxFusedRows) return std::nullopt;
     }
+
+    // Leaves the chain's result never depends on are dropped: (i + 1) * a < (i + 1) * b reads
+    // i for nothing, and every leaf kept multiplies the table. Checked on the whole table.
+    std::vector<std::string> table(rows);
+    {
+        std::vector<Value> args(domains.size());
+        for (size_t row = 0; row < rows; ++row) {
+            size_t rest = row;
+            for (size_t i = 0; i < domains.size(); ++i) {
+                args[i] = domains[i][rest % domains[i].size()];
+                rest /= domains[i].size();
+            }
+            try {
+                Value y = evaluate(root, args);
+                table[row] = std::string(atomTypeName(atomType(y))) + ":" + toDisplay(y);
+            } catch (const std::domain_error&) {
+                table[row] = "error";
+            }
+        }
+    }
+    std::vector<bool> keep(domains.size(), true);
+    size_t stride = 1;
+    for (size_t i = 0; i < domains.size(); ++i) {
+        bool matters = false;
+        for (size_t row = 0; row < rows && !matters; ++row) {
+            size_t digit = (row / stride) % domains[i].size();
+            if (digit != 0) matters = table[row] != table[row - digit * stride];
+        }
+        keep[i] = matters;
+        stride *= domains[i].size();
+    }
+
+    std::vector<NodeId> kept;
+    std::vector<int> position;  // per leaf: its index among the kept ones, or -1
+    std::vector<Value> fixed;   // per leaf: the value used when dropped
+    int leafReady = 0;
+    for (size_t i = 0; i < out.leaves.size(); ++i) {
+        position.push_back(keep[i] ? static_cast<int>(kept.size()) : -1);
+        fixed.push_back(domains[i].front());
+        if (!keep[i]) continue;
+        kept.push_back(out.leaves[i]);
+        leafReady = std::max(leafReady, shadow(out.leaves[i]).ready);
+    }
+    if (kept.empty()) return std::nullopt;  // a constant: no MLP needed to learn that
     if (mlpLayer(leafReady) >= mlpLayer(directReady)) return std::nullopt;
 
+    out.leaves = kept;
     out.node = n;
-    out.node.kind = out.leaves.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
-    out.node.operands = out.leaves;
-    out.node.fn = [root](std::span<const Value> args) { return evaluate(root, args); };
+    out.node.kind = kept.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
+    out.node.operands = kept;
+    out.node.fn = [root, position, fixed](std::span<const Value> args) {
+        std::vector<Value> all = fixed;
+        for (size_t i = 0; i < all.size(); ++i) {
+            if (position[i] >= 0) all[i] = args[static_cast<size_t>(position[i])];
+        }
+        return evaluate(root, all);
+    };
     return out;
 }
 
