@@ -15,9 +15,17 @@ int runEval(const std::string& path, const ProgramSettings& settings, const Inpu
             bool asJson) {
     Program p = loadProgram(path, settings);
     OutputPrinter printer(asJson);
-    for (const std::string& line : inputLines(in.input, in.inputsFile, p.graph.exampleInput)) {
-        std::vector<Value> input = parseInput(line, p.graph.tokenType);
-        checkInput(input, p.vocab, p.maxLen);
+    std::vector<std::string> lines = inputLines(in.input, in.inputsFile, p.graph.exampleInput);
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const std::string& line = lines[i];
+        std::vector<Value> input;
+        try {
+            input = parseInput(line, p.graph.tokenType);
+            checkInput(input, p.vocab, p.maxLen);
+        } catch (const UserError& e) {
+            if (lines.size() == 1) throw;
+            throw UserError("input " + std::to_string(i + 1) + " (\"" + line + "\"): " + e.what());
+        }
         auto values = interpret(p.graph, input, p.outputs);
         printer.begin(line);
         for (size_t o = 0; o < p.outputs.size(); ++o) {

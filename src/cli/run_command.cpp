@@ -133,9 +133,14 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
     rt::Runner runner(m);
     std::vector<std::string> lines = inputLines(in.input, in.inputsFile, example);
     std::vector<std::vector<int32_t>> batch;
-    for (const std::string& line : lines) {
-        std::vector<std::string> tokens = parseModelInput(line, m.tokenType);
-        batch.push_back(rt::encodeTokens(m, tokens));
+    for (size_t i = 0; i < lines.size(); ++i) {
+        try {
+            batch.push_back(rt::encodeTokens(m, parseModelInput(lines[i], m.tokenType)));
+        } catch (const std::exception& e) {
+            if (lines.size() == 1) throw;
+            throw UserError("input " + std::to_string(i + 1) + " (\"" + lines[i] +
+                            "\"): " + e.what());
+        }
     }
     auto results = runner.run(batch);
     int status = kExitOk;

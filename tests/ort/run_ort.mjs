@@ -26,7 +26,10 @@ async function main() {
     const byLength = new Map();
     lines.forEach((line, i) => {
         try {
-            const ids = encodeTokens(model, JSON.parse(line));
+            // Tokens as the vocabulary shows them; JSON numbers and booleans are accepted too.
+            const tokens = JSON.parse(line).map((t) =>
+                typeof t === 'boolean' ? (t ? 'True' : 'False') : String(t));
+            const ids = encodeTokens(model, tokens);
             if (!byLength.has(ids.length)) byLength.set(ids.length, []);
             byLength.get(ids.length).push({ index: i, ids });
         } catch (e) {
