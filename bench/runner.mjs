@@ -18,23 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { wrap } from './report.mjs';
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// A paragraph broken into lines of at most 100 columns, as the repository's Markdown is.
-function wrap(text, width = 100) {
-    const out = [];
-    let line = '';
-    for (const word of text.split(' ')) {
-        if (line && line.length + 1 + word.length > width) {
-            out.push(line);
-            line = word;
-        } else {
-            line = line ? `${line} ${word}` : word;
-        }
-    }
-    if (line) out.push(line);
-    return out.join('\n');
-}
 const kFlopsPerSecond = 100e9;  // ANCHORS.md: a 2-core AVX-512 machine, float32
 
 function parseArgs(argv) {

@@ -13,24 +13,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readMetadata } from '../tests/ort/raspc_onnx.mjs';
+import { wrap } from './report.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// A paragraph broken into lines of at most 100 columns, as the repository's Markdown is.
-function wrap(text, width = 100) {
-    const out = [];
-    let line = '';
-    for (const word of text.split(' ')) {
-        if (line && line.length + 1 + word.length > width) {
-            out.push(line);
-            line = word;
-        } else {
-            line = line ? `${line} ${word}` : word;
-        }
-    }
-    if (line) out.push(line);
-    return out.join('\n');
-}
 
 // The anchors, as ANCHORS.md states them. `paperLayers` on a tracr row is the paper's figure
 // for the same program, where the paper has one: the "fewer layers than tracr" goal applies
