@@ -160,7 +160,7 @@ rt::Model denseModel(int vocabSize, int maxLen, int width, int layers, int heads
     std::normal_distribution<float> normal(0.0f, 1.0f);
     auto randomMatrix = [&](int r, int c, float scale) {
         rt::Matrix w(r, c);
-        for (float& e : w.data) e = normal(rng) * scale;
+        for (double& e : w.data) e = normal(rng) * scale;  // a float32 value
         return w;
     };
     const float scale = 1.0f / static_cast<float>(width);  // keeps activations moderate

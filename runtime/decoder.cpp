@@ -1,90 +1,178 @@
+// The incremental decoder: sparse single-row products, per-head caches, optional timers.
 #include "runtime/decoder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "runtime/embedding.h"
+
 namespace raspc::rt {
 
-Decoder::Decoder(const Model& m) : model_(m), cache_(m.layers.size()) {
+namespace {
+
+// Below this, exp is exactly 0 in the model's float type: float32 rounds anything under
+// 2^-150 to 0; double's own exp underflows near -745.13 anyway.
+double underflowOf(const Model& m) {
+    return m.floatType == "float64" ? -745.2 : -150.0 * std::log(2.0);
+}
+
+// All heads' wq, wk, wv of a layer side by side: one product serves every projection.
+Matrix sideBySide(const Layer& layer, int width, std::vector<int>& offsets) {
+    int cols = 0;
+    for (const Head& h : layer.heads) {
+        offsets.push_back(cols);
+        cols += 2 * h.wq.cols + h.wv.cols;
+    }
+    Matrix all(width, cols);
+    for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
+        const Head& h = layer.heads[hi];
+        int at = offsets[hi];
+        for (const Matrix* w : {&h.wq, &h.wk, &h.wv}) {
+            for (int r = 0; r < width; ++r)
+                for (int c = 0; c < w->cols; ++c) all.at(r, at + c) = w->at(r, c);
+            at += w->cols;
+        }
+    }
+    return all;
+}
+
+// Adds the time since `since` to `total` and restarts `since`, when timing is on.
+class Stopwatch {
+public:
+    explicit Stopwatch(bool on) : on_(on) {
+        if (on_) since_ = Clock::now();
+    }
+    void lap(double& total) {
+        if (!on_) return;
+        const auto now = Clock::now();
+        total += std::chrono::duration<double>(now - since_).count();
+        since_ = now;
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    bool on_;
+    Clock::time_point since_;
+};
+
+}  // namespace
+
+Decoder::Decoder(const Model& m, Attention attention)
+    : model_(m), attention_(attention), strategies_(chooseStrategies(m)) {
     if (!m.causal) {
         throw ModelError(
             "this model is not causal, so it cannot be run one position at a time; "
             "compile a program with `causal;`");
     }
-    for (size_t l = 0; l < m.layers.size(); ++l) cache_[l].resize(m.layers[l].heads.size());
+    const double underflow = underflowOf(m);
+    for (size_t l = 0; l < m.layers.size(); ++l) {
+        const Layer& layer = m.layers[l];
+        PreparedLayer p;
+        p.qkv = SparseWeights<double>::from(sideBySide(layer, m.width, p.qkvOffset));
+        std::vector<HeadCache> heads;
+        for (size_t h = 0; h < layer.heads.size(); ++h) {
+            const Head& head = layer.heads[h];
+            p.wo.push_back(SparseWeights<double>::from(head.wo));
+            heads.emplace_back(strategies_[l][h], head.wq.cols, head.wv.cols, underflow);
+        }
+        p.hasMlp = layer.mlp.w1.cols > 0;
+        if (p.hasMlp) {
+            p.w1 = SparseWeights<double>::from(layer.mlp.w1);
+            p.w2 = SparseWeights<double>::from(layer.mlp.w2);
+        }
+        layers_.push_back(std::move(p));
+        cache_.push_back(std::move(heads));
+    }
+    for (const Output& o : m.outputs) readouts_.push_back(SparseWeights<double>::from(o.readout));
     advance(static_cast<int32_t>(m.vocab.size()), 0);  // BOS
 }
 
-void Decoder::addProduct(const float* x, const Matrix& w, float* out) {
-    for (int r = 0; r < w.rows; ++r) {
-        const float xr = x[r];
-        if (xr == 0.0f) continue;
-        const float* row = w.data.data() + static_cast<size_t>(r) * w.cols;
-        for (int c = 0; c < w.cols; ++c) out[c] += xr * row[c];
-    }
+int Decoder::headCount() const {
+    int n = 0;
+    for (const Layer& l : model_.layers) n += static_cast<int>(l.heads.size());
+    return n;
+}
+
+void Decoder::rewind(int length) {
+    if (length < 0 || length > length_)
+        throw InputError("cannot rewind to " + std::to_string(length) + " tokens: " +
+                         std::to_string(length_) + " are decoded");
+    length_ = length;
+    for (auto& layer : cache_)
+        for (HeadCache& head : layer) head.truncate(static_cast<size_t>(length) + 1);
 }
 
 void Decoder::advance(int32_t tokenId, int position) {
-    const int d = model_.width;
-    x_.assign(static_cast<size_t>(d), 0.0f);
-    for (int c = 0; c < d; ++c) {
-        x_[static_cast<size_t>(c)] =
-            model_.tokenEmbedding.at(tokenId, c) + model_.positionEmbedding.at(position, c);
-    }
+    Stopwatch watch(timing_);
+    const size_t d = static_cast<size_t>(model_.width);
+    x_.resize(d);
+    embed(model_, tokenId, position, x_.data(), scratch_);
+    watch.lap(stats_.otherSeconds);
 
-    for (size_t l = 0; l < model_.layers.size(); ++l) {
-        const Layer& layer = model_.layers[l];
-        // Every head reads the residual as it was before the layer.
-        next_ = x_;
-        for (size_t h = 0; h < layer.heads.size(); ++h) {
-            const Head& head = layer.heads[h];
-            HeadCache& cache = cache_[l][h];
-            const int dk = head.wq.cols, dv = head.wv.cols;
-            q_.assign(static_cast<size_t>(dk), 0.0f);
-            k_.assign(static_cast<size_t>(dk), 0.0f);
-            v_.assign(static_cast<size_t>(dv), 0.0f);
-            addProduct(x_.data(), head.wq, q_.data());
-            addProduct(x_.data(), head.wk, k_.data());
-            addProduct(x_.data(), head.wv, v_.data());
-            cache.keys.insert(cache.keys.end(), k_.begin(), k_.end());
-            cache.values.insert(cache.values.end(), v_.begin(), v_.end());
-            const size_t keys = ++cache.positions;
+    const bool useStrategies = attention_ == Attention::Auto;
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        const PreparedLayer& layer = layers_[l];
+        const Layer& weights = model_.layers[l];
+        std::vector<HeadCache>& heads = cache_[l];
 
-            // Scan every cached key: this position and all before it (the causal mask).
-            scores_.assign(keys, 0.0f);
-            for (size_t j = 0; j < keys; ++j) {
-                const float* kj = cache.keys.data() + j * static_cast<size_t>(dk);
-                float s = 0.0f;
-                for (int c = 0; c < dk; ++c) s += q_[static_cast<size_t>(c)] * kj[c];
-                scores_[j] = s;
+        if (!heads.empty()) {
+            // Every head reads the residual as it was before the layer: project them all first.
+            qkv_.assign(static_cast<size_t>(layer.qkv.cols), 0.0);
+            addVectorProduct(x_.data(), layer.qkv, qkv_.data());
+            watch.lap(stats_.projectionSeconds);
+
+            size_t mixedSize = 0;
+            for (const Head& h : weights.heads) mixedSize += static_cast<size_t>(h.wv.cols);
+            mixed_.resize(mixedSize);
+            double* mixed = mixed_.data();
+            for (size_t h = 0; h < heads.size(); ++h) {
+                const int dk = weights.heads[h].wq.cols;
+                const double* q = qkv_.data() + layer.qkvOffset[h];
+                heads[h].append(q + dk, q + 2 * dk);
+                heads[h].attend(q, useStrategies, mixed, stats_.queries);
+                mixed += weights.heads[h].wv.cols;
             }
-            float best = -std::numeric_limits<float>::infinity();
-            for (float s : scores_) best = std::max(best, s);
-            float sum = 0.0f;
-            for (float& s : scores_) {
-                s = std::exp(s - best);
-                sum += s;
+            watch.lap(stats_.attentionSeconds);
+
+            mixed = mixed_.data();
+            for (size_t h = 0; h < heads.size(); ++h) {
+                addVectorProduct(mixed, layer.wo[h], x_.data());
+                mixed += weights.heads[h].wv.cols;
             }
-            const float scale = 1.0f / sum;
-            mixed_.assign(static_cast<size_t>(dv), 0.0f);
-            for (size_t j = 0; j < keys; ++j) {
-                const float a = scores_[j] * scale;
-                if (a == 0.0f) continue;
-                const float* vj = cache.values.data() + j * static_cast<size_t>(dv);
-                for (int c = 0; c < dv; ++c) mixed_[static_cast<size_t>(c)] += a * vj[c];
-            }
-            addProduct(mixed_.data(), head.wo, next_.data());
+            watch.lap(stats_.projectionSeconds);
         }
-        x_.swap(next_);
 
-        const Mlp& mlp = layer.mlp;
-        if (mlp.w1.cols == 0) continue;
-        hidden_.assign(static_cast<size_t>(mlp.w1.cols), 0.0f);
-        addProduct(x_.data(), mlp.w1, hidden_.data());
-        for (float& h : hidden_) h = std::max(h, 0.0f);
-        addProduct(hidden_.data(), mlp.w2, x_.data());
+        if (!layer.hasMlp) continue;
+        hidden_.assign(static_cast<size_t>(layer.w1.cols), 0.0);
+        addVectorProduct(x_.data(), layer.w1, hidden_.data());
+        for (double& h : hidden_) h = std::max(h, 0.0);
+        addVectorProduct(hidden_.data(), layer.w2, x_.data());
+        watch.lap(stats_.mlpSeconds);
+    }
+    ++stats_.steps;
+}
+
+void Decoder::readOutputs(std::vector<OutputValues>& out) {
+    out.resize(model_.outputs.size());
+    for (size_t o = 0; o < model_.outputs.size(); ++o) {
+        const SparseWeights<double>& readout = readouts_[o];
+        logits_.assign(static_cast<size_t>(readout.cols), 0.0);
+        addVectorProduct(x_.data(), readout, logits_.data());
+        if (model_.outputs[o].kind == OutputKind::Numerical) {
+            out[o].values.push_back(logits_[0]);
+            continue;
+        }
+        // The first maximum wins, as ONNX ArgMax does.
+        auto best = std::max_element(logits_.begin(), logits_.end());
+        double second = -std::numeric_limits<double>::infinity();
+        for (auto it = logits_.begin(); it != logits_.end(); ++it) {
+            if (it != best) second = std::max(second, *it);
+        }
+        out[o].ids.push_back(best - logits_.begin());
+        out[o].margins.push_back(logits_.size() > 1 ? *best - second : 1.0);
     }
 }
 
@@ -99,24 +187,10 @@ std::vector<OutputValues> Decoder::step(int32_t token) {
     ++length_;
     advance(token, length_);
 
-    std::vector<OutputValues> out(model_.outputs.size());
-    std::vector<float> logits;
-    for (size_t o = 0; o < model_.outputs.size(); ++o) {
-        const Output& output = model_.outputs[o];
-        logits.assign(static_cast<size_t>(output.readout.cols), 0.0f);
-        addProduct(x_.data(), output.readout, logits.data());
-        if (output.kind == OutputKind::Numerical) {
-            out[o].values.push_back(logits[0]);
-            continue;
-        }
-        auto best = std::max_element(logits.begin(), logits.end());
-        float second = -std::numeric_limits<float>::infinity();
-        for (auto it = logits.begin(); it != logits.end(); ++it) {
-            if (it != best) second = std::max(second, *it);
-        }
-        out[o].ids.push_back(best - logits.begin());
-        out[o].margins.push_back(logits.size() > 1 ? *best - second : 1.0f);
-    }
+    Stopwatch watch(timing_);
+    std::vector<OutputValues> out;
+    readOutputs(out);
+    watch.lap(stats_.otherSeconds);
     return out;
 }
 

@@ -1,23 +1,49 @@
-// Incremental decoding of causal models: one position at a time, with a key/value cache.
+// Incremental decoding of causal models: one position at a time, with a key/value cache and a
+// per-head attention strategy (convex hull, running sum or scan).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "runtime/errors.h"
+#include "runtime/head_cache.h"
+#include "runtime/head_strategy.h"
+#include "runtime/kernels.h"
 #include "runtime/model.h"
 #include "runtime/runner.h"
 
 namespace raspc::rt {
 
+/// Which attention the decoder runs.
+enum class Attention {
+    /// Each head's own strategy (see chooseStrategies): hull, running sum, or scan.
+    Auto,
+    /// A plain scan of the cache for every head: the reference the others must match.
+    Scan,
+};
+
+/// Where a decoder's time went, when timing is on (setTiming), and how many queries each
+/// strategy answered (always counted).
+struct DecoderStats {
+    int64_t steps = 0;               // positions decoded, BOS included
+    double projectionSeconds = 0.0;  // q, k, v and output projections of every head
+    double attentionSeconds = 0.0;   // cache updates and queries
+    double mlpSeconds = 0.0;
+    double otherSeconds = 0.0;  // embedding and readouts
+    AttentionCounts queries;
+};
+
 /// Runs a causal Model one position at a time. Each head keeps the keys and values of every
-/// position so far, so a step costs time proportional to the positions seen (a plain scan of
-/// the cache), not a recomputation of the whole prefix. Computes in float32 like Runner.
+/// position so far and answers its query by its strategy (or by a scan, under
+/// Attention::Scan); both give the same outputs (see HeadCache for how exactly). Computes in
+/// double whatever the model's float type (float32 weights are exact in double), with softmax
+/// weights that underflow to 0 where the model's float type would.
 class Decoder {
 public:
-    /// Keeps a reference to `m`. Throws ModelError if the model is not causal: without the
-    /// mask, later positions would change earlier ones and no cache could be kept.
-    explicit Decoder(const Model& m);
+    /// Keeps a reference to `m`, which must outlive the Decoder. Throws ModelError if the model
+    /// is not causal: without the mask, later positions would change earlier ones and no cache
+    /// could be kept. Decodes BOS at once.
+    explicit Decoder(const Model& m, Attention attention = Attention::Auto);
 
     /// Appends a token (an id into m.vocab) and returns every output at its position, one
     /// entry each. Throws InputError past the model's maximum length or for a bad id.
@@ -26,21 +52,52 @@ public:
     /// Tokens appended so far (BOS not counted).
     int length() const { return length_; }
 
+    /// Switches the attention for the following steps; the cache is shared, so a switch is
+    /// possible at any step (a strategy catches up on the positions it missed when next used).
+    void setAttention(Attention attention) { attention_ = attention; }
+    Attention attention() const { return attention_; }
+
+    /// Forgets every token after the first `length` (0 <= length <= length()), so the same
+    /// positions can be decoded again, e.g. with the other attention. Cheap when the
+    /// strategies' structures have not yet seen the dropped positions (after decoding them
+    /// under Attention::Scan); otherwise they are rebuilt from the cache when next used.
+    void rewind(int length);
+
+    /// The strategy Attention::Auto uses for each head, per layer (names: strategyName).
+    const std::vector<std::vector<HeadStrategy>>& strategies() const { return strategies_; }
+    /// Number of heads in all layers.
+    int headCount() const;
+
+    /// Times projections, attention, MLPs and the rest of every following step (a few clock
+    /// reads per layer; off by default).
+    void setTiming(bool on) { timing_ = on; }
+    const DecoderStats& stats() const { return stats_; }
+    void resetStats() { stats_ = DecoderStats(); }
+
 private:
-    struct HeadCache {
-        size_t positions = 0;
-        std::vector<float> keys;    // positions x dk
-        std::vector<float> values;  // positions x dv
+    // One layer's weights prepared for single-row products: the q, k and v projections of all
+    // heads side by side in one matrix (head h's q at qkvOffset[h], then its k, then its v).
+    struct PreparedLayer {
+        SparseWeights<double> qkv;
+        std::vector<int> qkvOffset;
+        std::vector<SparseWeights<double>> wo;
+        SparseWeights<double> w1, w2;
+        bool hasMlp = false;
     };
 
-    // x (length d) times w (rows x cols) added into out (length cols); zeros of x skipped.
-    static void addProduct(const float* x, const Matrix& w, float* out);
     void advance(int32_t tokenId, int position);
+    void readOutputs(std::vector<OutputValues>& out);
 
     const Model& model_;
+    Attention attention_;
+    std::vector<std::vector<HeadStrategy>> strategies_;
+    std::vector<PreparedLayer> layers_;
+    std::vector<SparseWeights<double>> readouts_;
     std::vector<std::vector<HeadCache>> cache_;  // [layer][head]
-    std::vector<float> x_, next_, q_, k_, v_, mixed_, hidden_, scores_;
+    std::vector<double> x_, qkv_, mixed_, hidden_, logits_, scratch_;
     int length_ = 0;
+    bool timing_ = false;
+    DecoderStats stats_;
 };
 
 }  // namespace raspc::rt

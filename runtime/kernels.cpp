@@ -1,4 +1,5 @@
-// The native runner's matrix products: by single weights, by whole rows, or in register tiles.
+// The native runner's matrix products: by single weights, by whole rows, or in register tiles,
+// each a template instantiated for float and double.
 #include "runtime/kernels.h"
 
 #include <algorithm>
@@ -11,22 +12,23 @@ namespace {
 // By single weights, skipping zero entries of a: the work is proportional to the non-zero
 // products, which wins when both the residual stream (mostly one-hot) and the weights are
 // sparse, as in compiled models.
-void entryMatmul(const float* a, size_t rows, const SparseWeights& w, float* c) {
-    const size_t inner = static_cast<size_t>(w.w->rows);
-    const size_t cols = static_cast<size_t>(w.w->cols);
+template <typename T>
+void entryMatmul(const T* a, size_t rows, const SparseWeights<T>& w, T* c) {
+    const size_t inner = static_cast<size_t>(w.rows);
+    const size_t cols = static_cast<size_t>(w.cols);
     const int* nz = w.nonZeroRows.data();
     const size_t nzCount = w.nonZeroRows.size();
     const int* start = w.rowStart.data();
     const int* columns = w.columns.data();
-    const float* values = w.values.data();
+    const T* values = w.values.data();
 
-    std::fill(c, c + rows * cols, 0.0f);
+    std::fill(c, c + rows * cols, T(0));
     for (size_t i = 0; i < rows; ++i) {
-        const float* ai = a + i * inner;
-        float* ci = c + i * cols;
+        const T* ai = a + i * inner;
+        T* ci = c + i * cols;
         for (size_t t = 0; t < nzCount; ++t) {
-            const float av = ai[nz[t]];
-            if (av == 0.0f) continue;
+            const T av = ai[nz[t]];
+            if (av == T(0)) continue;
             for (int e = start[t]; e < start[t + 1]; ++e) ci[columns[e]] += av * values[e];
         }
     }
@@ -34,73 +36,81 @@ void entryMatmul(const float* a, size_t rows, const SparseWeights& w, float* c) 
 
 // entryMatmul added into x one row at a time: the row's product stays in cache and the batch-
 // sized product is never written.
-void entryMatmulAdd(const float* a, size_t rows, const SparseWeights& w, float* x,
-                    std::vector<float>& rowProduct) {
-    const size_t inner = static_cast<size_t>(w.w->rows);
-    const size_t cols = static_cast<size_t>(w.w->cols);
+template <typename T>
+void entryMatmulAdd(const T* a, size_t rows, const SparseWeights<T>& w, T* x,
+                    std::vector<T>& rowProduct) {
+    const size_t inner = static_cast<size_t>(w.rows);
+    const size_t cols = static_cast<size_t>(w.cols);
     const int* nz = w.nonZeroRows.data();
     const size_t nzCount = w.nonZeroRows.size();
     const int* start = w.rowStart.data();
     const int* columns = w.columns.data();
-    const float* values = w.values.data();
+    const T* values = w.values.data();
 
     rowProduct.resize(cols);
-    float* p = rowProduct.data();
+    T* p = rowProduct.data();
     for (size_t i = 0; i < rows; ++i) {
-        const float* ai = a + i * inner;
-        std::fill(p, p + cols, 0.0f);
+        const T* ai = a + i * inner;
+        std::fill(p, p + cols, T(0));
         bool any = false;
         for (size_t t = 0; t < nzCount; ++t) {
-            const float av = ai[nz[t]];
-            if (av == 0.0f) continue;
+            const T av = ai[nz[t]];
+            if (av == T(0)) continue;
             any = true;
             for (int e = start[t]; e < start[t + 1]; ++e) p[columns[e]] += av * values[e];
         }
         // Adding a row of +0 could only turn a -0 of x into +0, which nothing reads.
         if (!any) continue;
-        float* xi = x + i * cols;
+        T* xi = x + i * cols;
         for (size_t j = 0; j < cols; ++j) xi[j] += p[j];
     }
 }
 
 // By whole rows of w, skipping zero entries of a: the row loop vectorises, which beats single
 // weights when the non-zero rows of w are dense.
-void rowMatmul(const float* a, size_t rows, const SparseWeights& w, float* c) {
-    const size_t inner = static_cast<size_t>(w.w->rows);
-    const size_t cols = static_cast<size_t>(w.w->cols);
-    std::fill(c, c + rows * cols, 0.0f);
+template <typename T>
+void rowMatmul(const T* a, size_t rows, const SparseWeights<T>& w, T* c) {
+    const size_t inner = static_cast<size_t>(w.rows);
+    const size_t cols = static_cast<size_t>(w.cols);
+    std::fill(c, c + rows * cols, T(0));
     for (size_t i = 0; i < rows; ++i) {
-        const float* ai = a + i * inner;
-        float* ci = c + i * cols;
+        const T* ai = a + i * inner;
+        T* ci = c + i * cols;
         for (int k : w.nonZeroRows) {
-            const float av = ai[k];
-            if (av == 0.0f) continue;
-            const float* bk = w.w->data.data() + static_cast<size_t>(k) * cols;
+            const T av = ai[k];
+            if (av == T(0)) continue;
+            const T* bk = w.dense.data() + static_cast<size_t>(k) * cols;
             for (size_t j = 0; j < cols; ++j) ci[j] += av * bk[j];
         }
     }
 }
 
-using Vec8 = float __attribute__((vector_size(32)));
+// 32-byte vectors of T: 8 floats or 4 doubles, one AVX2 register each.
+template <typename T>
+struct Lanes {
+    typedef T Vec __attribute__((vector_size(32)));
+    static constexpr size_t kCount = 32 / sizeof(T);
+};
 constexpr size_t kTileRows = 4;
 constexpr size_t kVecsPerTile = 2;
-constexpr size_t kTileCols = kVecsPerTile * 8;
 
-// Dense a: c is computed in kTileRows x kTileCols tiles held in registers, so each load of a
-// row of w serves kTileRows rows of a and c is written once. Cloned for AVX2 and chosen at
-// load time, so the binary stays portable.
-__attribute__((target_clones("avx2", "default"))) void tileMatmul(const float* a, size_t rows,
-                                                                  const SparseWeights& w,
-                                                                  float* c) {
-    const size_t inner = static_cast<size_t>(w.w->rows);
-    const size_t cols = static_cast<size_t>(w.w->cols);
-    const float* bData = w.w->data.data();
+// Dense a: c is computed in kTileRows x (kVecsPerTile vectors) tiles held in registers, so
+// each load of a row of w serves kTileRows rows of a and c is written once. The body is inlined
+// into tileMatmul's clones below, so the AVX2 clone compiles it for AVX2.
+template <typename T>
+__attribute__((always_inline)) inline void tileMatmulBody(const T* a, size_t rows,
+                                                          const SparseWeights<T>& w, T* c) {
+    using Vec = typename Lanes<T>::Vec;
+    constexpr size_t kTileCols = kVecsPerTile * Lanes<T>::kCount;
+    const size_t inner = static_cast<size_t>(w.rows);
+    const size_t cols = static_cast<size_t>(w.cols);
+    const T* bData = w.dense.data();
     const int* nz = w.nonZeroRows.data();
     const size_t nzCount = w.nonZeroRows.size();
 
     // Entry (i, j) alone, for the rows and columns that do not fill a tile.
     auto single = [&](size_t i, size_t j) {
-        float sum = 0.0f;
+        T sum = 0;
         for (size_t t = 0; t < nzCount; ++t)
             sum += a[i * inner + nz[t]] * bData[static_cast<size_t>(nz[t]) * cols + j];
         c[i * cols + j] = sum;
@@ -110,15 +120,15 @@ __attribute__((target_clones("avx2", "default"))) void tileMatmul(const float* a
     for (; i0 + kTileRows <= rows; i0 += kTileRows) {
         size_t j0 = 0;
         for (; j0 + kTileCols <= cols; j0 += kTileCols) {
-            // GCC vector types pin the tile to registers (8 of 8 floats under AVX2); plain
-            // arrays got vectorised across k with shuffles instead.
-            Vec8 acc[kTileRows][kVecsPerTile] = {};
+            // GCC vector types pin the tile to registers; plain arrays got vectorised across
+            // k with shuffles instead.
+            Vec acc[kTileRows][kVecsPerTile] = {};
             for (size_t t = 0; t < nzCount; ++t) {
                 const size_t k = static_cast<size_t>(nz[t]);
-                Vec8 bk[kVecsPerTile];
+                Vec bk[kVecsPerTile];
                 std::memcpy(bk, bData + k * cols + j0, sizeof bk);
                 for (size_t r = 0; r < kTileRows; ++r) {
-                    const float av = a[(i0 + r) * inner + k];
+                    const T av = a[(i0 + r) * inner + k];
                     for (size_t v = 0; v < kVecsPerTile; ++v) acc[r][v] += av * bk[v];
                 }
             }
@@ -132,19 +142,32 @@ __attribute__((target_clones("avx2", "default"))) void tileMatmul(const float* a
         for (size_t j = 0; j < cols; ++j) single(i0, j);
 }
 
+// Cloned for AVX2 and chosen at load time, so the binary stays portable. (GCC cannot clone
+// a template, hence one plain function per scalar.)
+__attribute__((target_clones("avx2", "default"))) void tileMatmul(
+    const float* a, size_t rows, const SparseWeights<float>& w, float* c) {
+    tileMatmulBody(a, rows, w, c);
+}
+__attribute__((target_clones("avx2", "default"))) void tileMatmul(
+    const double* a, size_t rows, const SparseWeights<double>& w, double* c) {
+    tileMatmulBody(a, rows, w, c);
+}
+
 }  // namespace
 
-SparseWeights SparseWeights::from(const Matrix& w) {
-    SparseWeights s;
-    s.w = &w;
+template <typename T>
+SparseWeights<T> SparseWeights<T>::from(const Matrix& w) {
+    SparseWeights<T> s;
+    s.rows = w.rows;
+    s.cols = w.cols;
     s.rowStart.push_back(0);
     for (int r = 0; r < w.rows; ++r) {
-        const float* row = w.data.data() + static_cast<size_t>(r) * w.cols;
+        const double* row = w.data.data() + static_cast<size_t>(r) * w.cols;
         const size_t before = s.columns.size();
         for (int c = 0; c < w.cols; ++c) {
-            if (row[c] == 0.0f) continue;
+            if (row[c] == 0.0) continue;
             s.columns.push_back(c);
-            s.values.push_back(row[c]);
+            s.values.push_back(static_cast<T>(row[c]));
         }
         if (s.columns.size() == before) continue;
         s.nonZeroRows.push_back(r);
@@ -154,15 +177,18 @@ SparseWeights SparseWeights::from(const Matrix& w) {
     // the samples' models).
     constexpr size_t kEntryCost = 4;
     s.byEntry = s.columns.size() * kEntryCost < s.nonZeroRows.size() * static_cast<size_t>(w.cols);
+    if (!s.byEntry) s.dense.assign(w.data.begin(), w.data.end());
     return s;
 }
 
-bool mostlyZero(const std::vector<float>& a) {
-    const auto nonZeros = std::count_if(a.begin(), a.end(), [](float v) { return v != 0.0f; });
+template <typename T>
+bool mostlyZero(const std::vector<T>& a) {
+    const auto nonZeros = std::count_if(a.begin(), a.end(), [](T v) { return v != T(0); });
     return static_cast<size_t>(nonZeros) * 4 < a.size();
 }
 
-void multiply(const float* a, size_t rows, bool aMostlyZero, const SparseWeights& w, float* c) {
+template <typename T>
+void multiply(const T* a, size_t rows, bool aMostlyZero, const SparseWeights<T>& w, T* c) {
     if (w.byEntry)
         entryMatmul(a, rows, w, c);
     else if (aMostlyZero)
@@ -171,16 +197,39 @@ void multiply(const float* a, size_t rows, bool aMostlyZero, const SparseWeights
         tileMatmul(a, rows, w, c);
 }
 
-void multiplyAdd(const float* a, size_t rows, bool aMostlyZero, const SparseWeights& w, float* x,
-                 std::vector<float>& scratch) {
+template <typename T>
+void multiplyAdd(const T* a, size_t rows, bool aMostlyZero, const SparseWeights<T>& w, T* x,
+                 std::vector<T>& scratch) {
     if (w.byEntry) {
         entryMatmulAdd(a, rows, w, x, scratch);
         return;
     }
-    const size_t size = rows * static_cast<size_t>(w.w->cols);
+    const size_t size = rows * static_cast<size_t>(w.cols);
     scratch.resize(size);
     multiply(a, rows, aMostlyZero, w, scratch.data());
     for (size_t i = 0; i < size; ++i) x[i] += scratch[i];
 }
+
+void addVectorProduct(const double* x, const SparseWeights<double>& w, double* out) {
+    const int* start = w.rowStart.data();
+    const int* columns = w.columns.data();
+    const double* values = w.values.data();
+    for (size_t t = 0; t < w.nonZeroRows.size(); ++t) {
+        const double xr = x[w.nonZeroRows[t]];
+        if (xr == 0.0) continue;
+        for (int e = start[t]; e < start[t + 1]; ++e) out[columns[e]] += xr * values[e];
+    }
+}
+
+template struct SparseWeights<float>;
+template struct SparseWeights<double>;
+template bool mostlyZero(const std::vector<float>&);
+template bool mostlyZero(const std::vector<double>&);
+template void multiply(const float*, size_t, bool, const SparseWeights<float>&, float*);
+template void multiply(const double*, size_t, bool, const SparseWeights<double>&, double*);
+template void multiplyAdd(const float*, size_t, bool, const SparseWeights<float>&, float*,
+                          std::vector<float>&);
+template void multiplyAdd(const double*, size_t, bool, const SparseWeights<double>&, double*,
+                          std::vector<double>&);
 
 }  // namespace raspc::rt

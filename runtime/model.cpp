@@ -12,6 +12,7 @@ template <typename F>
 void forEachMatrix(const Model& m, F f) {
     f(m.tokenEmbedding);
     f(m.positionEmbedding);
+    f(m.positionPowers);
     for (const Layer& l : m.layers) {
         for (const Head& h : l.heads) {
             f(h.wq);
@@ -36,7 +37,7 @@ int64_t Model::parameterCount() const {
 int64_t Model::nonZeroParameterCount() const {
     int64_t n = 0;
     forEachMatrix(*this, [&](const Matrix& w) {
-        n += std::count_if(w.data.begin(), w.data.end(), [](float v) { return v != 0.0f; });
+        n += std::count_if(w.data.begin(), w.data.end(), [](double v) { return v != 0.0; });
     });
     return n;
 }

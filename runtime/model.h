@@ -9,16 +9,17 @@
 
 namespace raspc::rt {
 
-/// A dense row-major matrix of float32.
+/// A dense row-major matrix. It stores doubles whatever the model's float type: a float32
+/// model holds only values that float32 represents exactly, so nothing is lost either way.
 struct Matrix {
     int rows = 0;
     int cols = 0;
-    std::vector<float> data;
+    std::vector<double> data;
 
     Matrix() = default;
-    Matrix(int r, int c) : rows(r), cols(c), data(static_cast<size_t>(r) * c, 0.0f) {}
-    float& at(int r, int c) { return data[static_cast<size_t>(r) * cols + c]; }
-    float at(int r, int c) const { return data[static_cast<size_t>(r) * cols + c]; }
+    Matrix(int r, int c) : rows(r), cols(c), data(static_cast<size_t>(r) * c, 0.0) {}
+    double& at(int r, int c) { return data[static_cast<size_t>(r) * cols + c]; }
+    double at(int r, int c) const { return data[static_cast<size_t>(r) * cols + c]; }
 };
 
 /// One attention head reading and writing the residual stream (width d).
@@ -30,6 +31,13 @@ struct Head {
     Matrix wk;          // d x dk
     Matrix wv;          // d x dv
     Matrix wo;          // dv x d
+    /// A 2-D hard head, which a runner may answer with a convex hull of its keys instead of a
+    /// scan. The compiler sets it only when it guarantees, at every query: one key point (the
+    /// 2-D key vector, dk == 2) scores highest; keys at every other point score so far below
+    /// it that softmax gives them exactly zero weight in the model's float type; and keys that
+    /// coincide with the best point share its score. The head's output is then the mean of the
+    /// values of the keys at the best point.
+    bool hard = false;
 };
 
 /// The MLP sublayer of a layer: all blocks side by side. out = relu(x W1) W2, no biases
@@ -71,12 +79,19 @@ struct Model {
     int maxLen = 0;                   // longest input, BOS not counted
     int width = 0;                    // residual width d
     Matrix tokenEmbedding;            // (vocab.size() + 1) x d; last row is BOS
-    Matrix positionEmbedding;         // (maxLen + 1) x d; row 0 is BOS
+    /// (maxLen + 1) x d with row 0 for BOS, or 0 x d: no position table (models for inputs
+    /// of millions of positions use positionPowers instead).
+    Matrix positionEmbedding;
+    /// P x d (P may be 0). At a real position with index j (position - 1; BOS is position 0)
+    /// the embedding adds the sum over e of j^(e+1) times row e. Nothing is added at BOS.
+    Matrix positionPowers;
     std::vector<Layer> layers;
     std::vector<Output> outputs;
 
     std::string version;              // raspc version that wrote it
     std::string source;               // program file it was compiled from
+    /// "float32" or "float64": the type the ONNX graph computes in. Runners may compute a
+    /// float32 model in float32 and must compute a float64 model in double.
     std::string floatType = "float32";
     /// Every query attends only to keys at its own position or before (BOS included).
     bool causal = false;

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -119,6 +120,38 @@ std::string checkShape(const Matrix& w, int rows, int cols, const std::string& w
     return "";
 }
 
+// "" when every weight of `m` is a float32 value, else the first matrix holding one that is not.
+std::string firstInexactWeight(const Model& m) {
+    auto check = [](const Matrix& w, const std::string& what) -> std::string {
+        for (double v : w.data) {
+            if (std::isnan(v) || std::isinf(v)) continue;
+            // Checked first: converting a double beyond float's range is undefined.
+            bool fits = std::abs(v) <= std::numeric_limits<float>::max() &&
+                        static_cast<double>(static_cast<float>(v)) == v;
+            if (!fits) return what + " holds " + numberText(v) + ", which float32 cannot represent";
+        }
+        return "";
+    };
+    std::string e = check(m.tokenEmbedding, "token embedding");
+    if (e.empty()) e = check(m.positionEmbedding, "position embedding");
+    if (e.empty()) e = check(m.positionPowers, "position powers");
+    for (size_t l = 0; l < m.layers.size() && e.empty(); ++l) {
+        const std::string at = "layer " + std::to_string(l);
+        for (size_t h = 0; h < m.layers[l].heads.size() && e.empty(); ++h) {
+            const Head& head = m.layers[l].heads[h];
+            const std::string where = at + " head " + std::to_string(h) + ": ";
+            for (const auto& [w, name] : {std::pair{&head.wq, "wq"}, std::pair{&head.wk, "wk"},
+                                          std::pair{&head.wv, "wv"}, std::pair{&head.wo, "wo"}})
+                if (e.empty()) e = check(*w, where + name);
+        }
+        if (e.empty()) e = check(m.layers[l].mlp.w1, at + " mlp: w1");
+        if (e.empty()) e = check(m.layers[l].mlp.w2, at + " mlp: w2");
+    }
+    for (const Output& o : m.outputs)
+        if (e.empty()) e = check(o.readout, "output '" + o.name + "': readout");
+    return e;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) {
@@ -152,6 +185,11 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
     props.emplace_back(kKeyLayers, layers.dump());
     props.emplace_back(kKeyLayerLayout, m.layerLayout());
     props.emplace_back(kKeyFloatType, m.floatType);
+    Json hard = Json::array();
+    for (size_t l = 0; l < m.layers.size(); ++l)
+        for (size_t h = 0; h < m.layers[l].heads.size(); ++h)
+            if (m.layers[l].heads[h].hard) hard.push_back({l, h});
+    if (!hard.empty()) props.emplace_back(kKeyHardHeads, hard.dump());
     props.emplace_back(kKeySource, m.source);
     if (!m.reportJson.empty()) props.emplace_back(kKeyReport, m.reportJson);
     if (m.causal) props.emplace_back(kKeyCausal, "true");
@@ -211,12 +249,26 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
         layer.mlp.labels = MetadataReader::stringList(l["mlp"], layersKey);
         m.layers.push_back(std::move(layer));
     }
+
+    // Optional: files from before hard heads existed have none.
+    const std::string hardKey(kKeyHardHeads);
+    if (props.count(hardKey)) {
+        for (const Json& e : r.json(hardKey)) {
+            if (!e.is_array() || e.size() != 2 || !e[0].is_number_unsigned() ||
+                !e[1].is_number_unsigned())
+                throw MetadataReader::malformed(hardKey, "a JSON list of [layer, head] pairs");
+            const auto l = e[0].get<size_t>(), h = e[1].get<size_t>();
+            if (l >= m.layers.size() || h >= m.layers[l].heads.size())
+                throw MetadataReader::malformed(hardKey, "a list of existing heads");
+            m.layers[l].heads[h].hard = true;
+        }
+    }
 }
 
 std::string findInconsistency(const Model& m) {
     const int d = m.width;
-    if (m.floatType != "float32")
-        return "float type '" + m.floatType + "' is not supported (only float32 is, for now)";
+    if (m.floatType != "float32" && m.floatType != "float64")
+        return "float type '" + m.floatType + "' is neither float32 nor float64";
     if (d <= 0) return "residual width is " + std::to_string(d);
     if (m.vocab.empty()) return "the vocabulary is empty";
     if (m.maxLen <= 0) return "maximum length is " + std::to_string(m.maxLen);
@@ -224,8 +276,16 @@ std::string findInconsistency(const Model& m) {
     int vocabRows = static_cast<int>(m.vocab.size()) + 1;
     if (auto e = checkShape(m.tokenEmbedding, vocabRows, d, "token embedding"); !e.empty())
         return e;
-    if (auto e = checkShape(m.positionEmbedding, m.maxLen + 1, d, "position embedding"); !e.empty())
-        return e;
+    // No position table at all is allowed (long-input models); a table covers every position.
+    if (m.positionEmbedding.rows != 0 || !m.positionEmbedding.data.empty()) {
+        if (auto e = checkShape(m.positionEmbedding, m.maxLen + 1, d, "position embedding");
+            !e.empty())
+            return e;
+    }
+    const Matrix& powers = m.positionPowers;
+    if (powers.rows != 0 || !powers.data.empty()) {
+        if (auto e = checkShape(powers, powers.rows, d, "position powers"); !e.empty()) return e;
+    }
 
     for (size_t li = 0; li < m.layers.size(); ++li) {
         const Layer& layer = m.layers[li];
@@ -238,6 +298,8 @@ std::string findInconsistency(const Model& m) {
             for (auto e : {checkShape(h.wq, d, dk, at + "wq"), checkShape(h.wk, d, dk, at + "wk"),
                            checkShape(h.wv, d, dv, at + "wv"), checkShape(h.wo, dv, d, at + "wo")})
                 if (!e.empty()) return e;
+            if (h.hard && dk != 2)
+                return at + "a hard head needs 2-dimensional keys, not " + std::to_string(dk);
         }
         int hidden = m.layers[li].mlp.w1.cols;
         const Mlp& mlp = layer.mlp;
@@ -271,6 +333,8 @@ std::string findInconsistency(const Model& m) {
                 return at + "tolerance " + numberText(o.tolerance) + " is not a distance";
         }
     }
+    // A float32 file stores its weights as float32: they must survive the conversion.
+    if (m.floatType == "float32") return firstInexactWeight(m);
     return "";
 }
 

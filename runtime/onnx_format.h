@@ -20,9 +20,13 @@ inline constexpr int64_t kIrVersion = 8;
 /// The graph's only input: int64 token ids [batch, seq], without the BOS position.
 inline constexpr std::string_view kTokensInput = "tokens";
 
-// Initializers. Every weight matrix is a float32 tensor with the Matrix's [rows, cols] shape.
+// Initializers. Every weight matrix is a tensor of the model's float type (FLOAT for float32,
+// DOUBLE for float64) with the Matrix's [rows, cols] shape.
 inline constexpr std::string_view kTokenEmbedding = "token_embedding";
+/// Absent when the model has no position table (Model::positionEmbedding has 0 rows).
 inline constexpr std::string_view kPositionEmbedding = "position_embedding";
+/// Model::positionPowers; absent when it has 0 rows.
+inline constexpr std::string_view kPositionPowers = "position_powers";
 
 /// "layer<L>.head<H>.<which>", which is one of wq, wk, wv, wo.
 std::string headWeightName(int layer, int head, std::string_view which);
@@ -41,7 +45,9 @@ inline constexpr std::string_view kKeyWidth = "raspc.width";               // re
 inline constexpr std::string_view kKeyOutputs = "raspc.outputs";           // JSON [name, ...]
 inline constexpr std::string_view kKeyLayers = "raspc.layers";             // JSON [{heads, mlp}]
 inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // for people
-inline constexpr std::string_view kKeyFloatType = "raspc.float_type";
+inline constexpr std::string_view kKeyFloatType = "raspc.float_type";  // float32|float64
+/// Optional: the heads with Head::hard set, as JSON [[layer, head], ...]; absent when none.
+inline constexpr std::string_view kKeyHardHeads = "raspc.hard_heads";
 /// Optional: "true" when attention is causally masked (absent in older files: not causal).
 inline constexpr std::string_view kKeyCausal = "raspc.causal";
 inline constexpr std::string_view kKeySource = "raspc.source";

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <type_traits>
 #include <unordered_map>
 
 #include <onnx/onnx_pb.h>
@@ -33,24 +34,35 @@ std::string readFile(const std::string& path) {
 
 class InitializerTable {
 public:
-    explicit InitializerTable(const onnx::GraphProto& g) {
+    /// Weights must be stored as `type` (FLOAT or DOUBLE, after the model's float type).
+    InitializerTable(const onnx::GraphProto& g, int type) : type_(type) {
         for (const onnx::TensorProto& t : g.initializer()) byName_.emplace(t.name(), &t);
     }
 
-    /// The float32 matrix named `name`, which must exist.
+    /// The matrix named `name`, which must exist.
     Matrix matrix(const std::string& name) const {
         auto it = byName_.find(name);
         if (it == byName_.end()) throw ModelError("missing weight '" + name + "'");
-        return toMatrix(*it->second);
+        return type_ == onnx::TensorProto::DOUBLE ? toMatrix<double>(*it->second)
+                                                  : toMatrix<float>(*it->second);
+    }
+
+    /// The matrix named `name`, or a 0 x cols one when the file has none.
+    Matrix optionalMatrix(const std::string& name, int cols) const {
+        return has(name) ? matrix(name) : Matrix(0, cols);
     }
 
     bool has(const std::string& name) const { return byName_.count(name) > 0; }
 
 private:
+    // Reads a tensor stored as S (float or double) into a Matrix of doubles.
+    template <typename S>
     static Matrix toMatrix(const onnx::TensorProto& t) {
+        constexpr bool kDouble = std::is_same_v<S, double>;
         const std::string& name = t.name();
-        if (t.data_type() != onnx::TensorProto::FLOAT)
-            throw ModelError("weight '" + name + "' is not float32");
+        if (t.data_type() != (kDouble ? onnx::TensorProto::DOUBLE : onnx::TensorProto::FLOAT))
+            throw ModelError("weight '" + name + "' is not " + (kDouble ? "float64" : "float32") +
+                             " like the model");
         if (t.dims_size() != 2) throw ModelError("weight '" + name + "' is not a matrix");
         if (t.data_location() == onnx::TensorProto::EXTERNAL)
             throw ModelError("weight '" + name + "' is stored outside the file (unsupported)");
@@ -63,9 +75,10 @@ private:
         // Compare the stored count with the shape before allocating: a corrupt shape must not
         // become a huge allocation.
         uint64_t count = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
-        uint64_t stored = t.has_raw_data() ? t.raw_data().size() / sizeof(float)
-                                           : static_cast<uint64_t>(t.float_data_size());
-        bool rawMisaligned = t.has_raw_data() && t.raw_data().size() % sizeof(float) != 0;
+        uint64_t typed = kDouble ? static_cast<uint64_t>(t.double_data_size())
+                                 : static_cast<uint64_t>(t.float_data_size());
+        uint64_t stored = t.has_raw_data() ? t.raw_data().size() / sizeof(S) : typed;
+        bool rawMisaligned = t.has_raw_data() && t.raw_data().size() % sizeof(S) != 0;
         if (stored != count || rawMisaligned)
             throw ModelError("weight '" + name + "' holds the wrong number of values for its " +
                              std::to_string(rows) + " x " + std::to_string(cols) + " shape");
@@ -73,13 +86,18 @@ private:
         Matrix w(static_cast<int>(rows), static_cast<int>(cols));
         if (t.has_raw_data()) {
             // ONNX raw data is little-endian, as is every host this runtime targets.
-            std::memcpy(w.data.data(), t.raw_data().data(), count * sizeof(float));
+            std::vector<S> raw(count);
+            std::memcpy(raw.data(), t.raw_data().data(), count * sizeof(S));
+            std::copy(raw.begin(), raw.end(), w.data.begin());
+        } else if constexpr (kDouble) {
+            std::copy(t.double_data().begin(), t.double_data().end(), w.data.begin());
         } else {
             std::copy(t.float_data().begin(), t.float_data().end(), w.data.begin());
         }
         return w;
     }
 
+    int type_;
     std::unordered_map<std::string, const onnx::TensorProto*> byName_;
 };
 
@@ -94,9 +112,14 @@ Model modelFromProto(const onnx::ModelProto& proto) {
     Model m;
     fmt::decodeMetadata(props, m);
 
-    InitializerTable weights(proto.graph());
+    if (m.floatType != "float32" && m.floatType != "float64")
+        throw ModelError("inconsistent raspc model: float type '" + m.floatType +
+                         "' is neither float32 nor float64");
+    InitializerTable weights(proto.graph(), m.floatType == "float64" ? onnx::TensorProto::DOUBLE
+                                                                     : onnx::TensorProto::FLOAT);
     m.tokenEmbedding = weights.matrix(std::string(fmt::kTokenEmbedding));
-    m.positionEmbedding = weights.matrix(std::string(fmt::kPositionEmbedding));
+    m.positionEmbedding = weights.optionalMatrix(std::string(fmt::kPositionEmbedding), m.width);
+    m.positionPowers = weights.optionalMatrix(std::string(fmt::kPositionPowers), m.width);
     for (size_t li = 0; li < m.layers.size(); ++li) {
         int l = static_cast<int>(li);
         Layer& layer = m.layers[li];

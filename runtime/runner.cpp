@@ -6,7 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <unordered_map>
+
+#include "runtime/embedding.h"
 
 namespace raspc::rt {
 
@@ -59,27 +62,33 @@ std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> t
 
 namespace {
 
+// Below this, exp(shifted) is exactly 0 in T (float: under 2^-150 near -103.97; double: near
+// -745.13). Skipping exp there avoids glibc's slow underflow path, which hard attention would
+// take for almost every key, and changes no result.
+template <typename T>
+constexpr T kExpUnderflow = sizeof(T) == sizeof(float) ? T(-104) : T(-745.2);
+
 // Softmax of s[0, n) in place, the way onnxruntime computes it: exp(s - max), then each
 // term times the reciprocal of their sum. With the compiler's hard-attention scales every
 // losing key becomes exactly 0 and the winners exactly 1/count.
-void softmax(float* s, int n) {
-    float max = *std::max_element(s, s + n);
-    float sum = 0.0f;
+template <typename T>
+void softmax(T* s, int n) {
+    T max = *std::max_element(s, s + n);
+    T sum = 0;
     for (int j = 0; j < n; ++j) {
-        // expf is exactly 0 below -104 in float32; skipping it there avoids glibc's slow
-        // underflow path, which hard attention would take for almost every key.
-        const float shifted = s[j] - max;
-        s[j] = shifted < -104.0f ? 0.0f : std::exp(shifted);
+        const T shifted = s[j] - max;
+        s[j] = shifted < kExpUnderflow<T> ? T(0) : std::exp(shifted);
         sum += s[j];
     }
-    const float scale = 1.0f / sum;
+    const T scale = T(1) / sum;
     for (int j = 0; j < n; ++j) s[j] *= scale;
 }
 
 // One head over one sequence: h = softmax(q k^T) v for the segment's rows. Query i sees every
 // key, or with a causal mask keys 0..i (BOS is row 0, so it is always visible).
-void attend(const float* q, const float* k, const float* v, int dk, int dv, Segment seg, float* h,
-            std::vector<float>& kt, std::vector<float>& scores, bool causal) {
+template <typename T>
+void attend(const T* q, const T* k, const T* v, int dk, int dv, Segment seg, T* h,
+            std::vector<T>& kt, std::vector<T>& scores, bool causal) {
     const int n = seg.rows;
     q += seg.offset * dk;
     k += seg.offset * dk;
@@ -87,29 +96,29 @@ void attend(const float* q, const float* k, const float* v, int dk, int dv, Segm
     h += seg.offset * dv;
 
     // Transposed keys make the score loop run over contiguous memory.
-    kt.assign(static_cast<size_t>(dk) * n, 0.0f);
+    kt.assign(static_cast<size_t>(dk) * n, T(0));
     for (int j = 0; j < n; ++j)
         for (int c = 0; c < dk; ++c) kt[static_cast<size_t>(c) * n + j] = k[j * dk + c];
     scores.resize(n);
 
     for (int i = 0; i < n; ++i) {
         const int keysVisible = causal ? i + 1 : n;
-        std::fill(scores.begin(), scores.begin() + keysVisible, 0.0f);
-        const float* qi = q + static_cast<size_t>(i) * dk;
+        std::fill(scores.begin(), scores.begin() + keysVisible, T(0));
+        const T* qi = q + static_cast<size_t>(i) * dk;
         for (int c = 0; c < dk; ++c) {
-            const float qc = qi[c];
-            if (qc == 0.0f) continue;
-            const float* row = kt.data() + static_cast<size_t>(c) * n;
+            const T qc = qi[c];
+            if (qc == T(0)) continue;
+            const T* row = kt.data() + static_cast<size_t>(c) * n;
             for (int j = 0; j < keysVisible; ++j) scores[j] += qc * row[j];
         }
         softmax(scores.data(), keysVisible);
 
-        float* hi = h + static_cast<size_t>(i) * dv;
-        std::fill(hi, hi + dv, 0.0f);
+        T* hi = h + static_cast<size_t>(i) * dv;
+        std::fill(hi, hi + dv, T(0));
         for (int j = 0; j < keysVisible; ++j) {
-            const float a = scores[j];
-            if (a == 0.0f) continue;  // hard attention: almost every weight is exactly 0
-            const float* vj = v + static_cast<size_t>(j) * dv;
+            const T a = scores[j];
+            if (a == T(0)) continue;  // hard attention: almost every weight is exactly 0
+            const T* vj = v + static_cast<size_t>(j) * dv;
             for (int c = 0; c < dv; ++c) hi[c] += a * vj[c];
         }
     }
@@ -117,20 +126,61 @@ void attend(const float* q, const float* k, const float* v, int dk, int dv, Segm
 
 }  // namespace
 
-Runner::Runner(const Model& m) : model_(m) {
+template <typename T>
+class Runner::Engine {
+public:
+    explicit Engine(const Model& m);
+
+    // Buffers a forward pass reuses from one call to the next on the same thread: a fresh
+    // allocation of a batch-sized buffer costs more in page faults than the product itself.
+    struct Workspace {
+        std::vector<T> x, layerIn, q, k, v, h, delta, hidden, kt, scores, logits, embedding;
+    };
+
+    // The final residual of all sequences stacked, each as (length + 1) rows, BOS first; it
+    // lives in `ws` until the next forward pass with it. The ids are checked already.
+    const std::vector<T>& forward(const std::vector<std::vector<int32_t>>& batch,
+                                  Workspace& ws) const;
+    std::vector<std::vector<OutputValues>> run(
+        const std::vector<std::vector<int32_t>>& batch) const;
+
+private:
+    struct PreparedHead {
+        SparseWeights<T> wq, wk, wv, wo;
+    };
+    struct PreparedLayer {
+        std::vector<PreparedHead> heads;
+        SparseWeights<T> w1, w2;
+        bool hasMlp = false;
+    };
+
+    const Model& model_;
+    std::vector<PreparedLayer> layers_;
+    std::vector<SparseWeights<T>> readouts_;
+};
+
+template <typename T>
+Runner::Engine<T>::Engine(const Model& m) : model_(m) {
     for (const Layer& l : m.layers) {
         PreparedLayer p;
         for (const Head& h : l.heads)
-            p.heads.push_back({SparseWeights::from(h.wq), SparseWeights::from(h.wk),
-                               SparseWeights::from(h.wv), SparseWeights::from(h.wo)});
+            p.heads.push_back({SparseWeights<T>::from(h.wq), SparseWeights<T>::from(h.wk),
+                               SparseWeights<T>::from(h.wv), SparseWeights<T>::from(h.wo)});
         p.hasMlp = l.mlp.w1.cols > 0;
         if (p.hasMlp) {
-            p.w1 = SparseWeights::from(l.mlp.w1);
-            p.w2 = SparseWeights::from(l.mlp.w2);
+            p.w1 = SparseWeights<T>::from(l.mlp.w1);
+            p.w2 = SparseWeights<T>::from(l.mlp.w2);
         }
         layers_.push_back(std::move(p));
     }
-    for (const Output& o : m.outputs) readouts_.push_back(SparseWeights::from(o.readout));
+    for (const Output& o : m.outputs) readouts_.push_back(SparseWeights<T>::from(o.readout));
+}
+
+Runner::Runner(const Model& m) : model_(m) {
+    if (m.floatType == "float64")
+        float64_ = std::make_shared<const Engine<double>>(m);
+    else
+        float32_ = std::make_shared<const Engine<float>>(m);
 }
 
 void Runner::checkIds(std::span<const int32_t> ids, size_t index) const {
@@ -147,12 +197,9 @@ void Runner::checkIds(std::span<const int32_t> ids, size_t index) const {
                              std::to_string(vocab - 1) + ")");
 }
 
-struct Runner::Workspace {
-    std::vector<float> x, layerIn, q, k, v, h, delta, hidden, kt, scores, logits;
-};
-
-const std::vector<float>& Runner::forward(const std::vector<std::vector<int32_t>>& batch,
-                                          Workspace& ws) const {
+template <typename T>
+const std::vector<T>& Runner::Engine<T>::forward(const std::vector<std::vector<int32_t>>& batch,
+                                                 Workspace& ws) const {
     const Model& m = model_;
     const size_t d = static_cast<size_t>(m.width);
 
@@ -160,38 +207,34 @@ const std::vector<float>& Runner::forward(const std::vector<std::vector<int32_t>
     // run once over the whole batch; only attention works per sequence.
     std::vector<Segment> segments;
     size_t totalRows = 0;
-    for (size_t s = 0; s < batch.size(); ++s) {
-        checkIds(batch[s], s);
-        segments.push_back({totalRows, static_cast<int>(batch[s].size()) + 1});
-        totalRows += batch[s].size() + 1;
+    for (const auto& ids : batch) {
+        segments.push_back({totalRows, static_cast<int>(ids.size()) + 1});
+        totalRows += ids.size() + 1;
     }
 
     // Embedding: BOS is token id vocab.size() at position 0.
-    std::vector<float>& x = ws.x;
+    std::vector<T>& x = ws.x;
     x.resize(totalRows * d);
     const auto bos = static_cast<int32_t>(m.vocab.size());
     for (size_t s = 0; s < batch.size(); ++s) {
         for (int p = 0; p < segments[s].rows; ++p) {
             int32_t token = p == 0 ? bos : batch[s][p - 1];
-            float* row = x.data() + (segments[s].offset + p) * d;
-            const float* te = m.tokenEmbedding.data.data() + static_cast<size_t>(token) * d;
-            const float* pe = m.positionEmbedding.data.data() + static_cast<size_t>(p) * d;
-            for (size_t c = 0; c < d; ++c) row[c] = te[c] + pe[c];
+            embed(m, token, p, x.data() + (segments[s].offset + p) * d, ws.embedding);
         }
     }
 
-    std::vector<float>&layerIn = ws.layerIn, &q = ws.q, &k = ws.k, &v = ws.v, &h = ws.h;
-    std::vector<float>&delta = ws.delta, &hidden = ws.hidden, &kt = ws.kt, &scores = ws.scores;
+    std::vector<T>&layerIn = ws.layerIn, &q = ws.q, &k = ws.k, &v = ws.v, &h = ws.h;
+    std::vector<T>&delta = ws.delta, &hidden = ws.hidden, &kt = ws.kt, &scores = ws.scores;
     for (const PreparedLayer& layer : layers_) {
         // Heads all read the layer's input; their outputs are added one after another, as
         // the graph's chain of Add nodes does. A single head reads x itself, which it changes
         // only after its products.
         if (layer.heads.size() > 1) layerIn = x;
-        const std::vector<float>& in = layer.heads.size() > 1 ? layerIn : x;
+        const std::vector<T>& in = layer.heads.size() > 1 ? layerIn : x;
         const bool inSparse = mostlyZero(in);
         for (const PreparedHead& head : layer.heads) {
-            const int dk = head.wq.w->cols;
-            const int dv = head.wv.w->cols;
+            const int dk = head.wq.cols;
+            const int dv = head.wv.cols;
             q.resize(totalRows * dk);
             k.resize(totalRows * dk);
             v.resize(totalRows * dv);
@@ -206,10 +249,10 @@ const std::vector<float>& Runner::forward(const std::vector<std::vector<int32_t>
         }
 
         if (layer.hasMlp) {
-            const int width = layer.w1.w->cols;
+            const int width = layer.w1.cols;
             hidden.resize(totalRows * width);
             multiply(x.data(), totalRows, mostlyZero(x), layer.w1, hidden.data());
-            for (float& e : hidden) e = std::max(e, 0.0f);
+            for (T& e : hidden) e = std::max(e, T(0));
             multiplyAdd(hidden.data(), totalRows, mostlyZero(hidden), layer.w2, x.data(), delta);
         }
     }
@@ -217,28 +260,43 @@ const std::vector<float>& Runner::forward(const std::vector<std::vector<int32_t>
 }
 
 Matrix Runner::residual(std::span<const int32_t> ids) const {
+    checkIds(ids, 0);
     std::vector<std::vector<int32_t>> batch{std::vector<int32_t>(ids.begin(), ids.end())};
     Matrix out(static_cast<int>(ids.size()) + 1, model_.width);
-    Workspace ws;
-    out.data = forward(batch, ws);
+    auto copy = [&](const auto& engine) {
+        typename std::remove_cvref_t<decltype(engine)>::Workspace ws;
+        const auto& x = engine.forward(batch, ws);
+        std::copy(x.begin(), x.end(), out.data.begin());
+    };
+    if (float64_)
+        copy(*float64_);
+    else
+        copy(*float32_);
     return out;
 }
 
 std::vector<std::vector<OutputValues>> Runner::run(
     const std::vector<std::vector<int32_t>>& batch) const {
+    for (size_t s = 0; s < batch.size(); ++s) checkIds(batch[s], s);
+    return float64_ ? float64_->run(batch) : float32_->run(batch);
+}
+
+template <typename T>
+std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
+    const std::vector<std::vector<int32_t>>& batch) const {
     thread_local Workspace ws;
-    const std::vector<float>& x = forward(batch, ws);
+    const std::vector<T>& x = forward(batch, ws);
     const size_t d = static_cast<size_t>(model_.width);
 
     std::vector<std::vector<OutputValues>> results(batch.size());
     for (auto& r : results) r.resize(model_.outputs.size());
 
-    std::vector<float>& logits = ws.logits;
+    std::vector<T>& logits = ws.logits;
     const bool xSparse = mostlyZero(x);
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
         const Output& out = model_.outputs[o];
-        const SparseWeights& readout = readouts_[o];
-        const size_t cols = static_cast<size_t>(readout.w->cols);
+        const SparseWeights<T>& readout = readouts_[o];
+        const size_t cols = static_cast<size_t>(readout.cols);
         const size_t totalRows = x.size() / d;
         logits.resize(totalRows * cols);
         multiply(x.data(), totalRows, xSparse, readout, logits.data());
@@ -254,16 +312,16 @@ std::vector<std::vector<OutputValues>> Runner::run(
             }
             ++row;  // BOS carries no output
             for (size_t p = 0; p < batch[s].size(); ++p, ++row) {
-                const float* l = logits.data() + row * cols;
+                const T* l = logits.data() + row * cols;
                 if (out.kind == OutputKind::Categorical) {
                     // The first maximum wins, as ONNX ArgMax does by default.
-                    const float* best = std::max_element(l, l + cols);
-                    float second = -std::numeric_limits<float>::infinity();
-                    for (const float* c = l; c != l + cols; ++c) {
+                    const T* best = std::max_element(l, l + cols);
+                    T second = -std::numeric_limits<T>::infinity();
+                    for (const T* c = l; c != l + cols; ++c) {
                         if (c != best) second = std::max(second, *c);
                     }
                     values.ids.push_back(best - l);
-                    values.margins.push_back(cols > 1 ? *best - second : 1.0f);
+                    values.margins.push_back(cols > 1 ? *best - second : 1.0);
                 } else {
                     values.values.push_back(l[0]);
                 }

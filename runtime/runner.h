@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,17 +21,18 @@ std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> t
 /// One output's raw values for one sequence, one entry per input position (BOS excluded).
 struct OutputValues {
     std::vector<int64_t> ids;    // categorical: index into Output::table
-    std::vector<float> margins;  // categorical: best minus second-best score (1 for a clean
+    std::vector<double> margins;  // categorical: best minus second-best score (1 for a clean
                                  // one-hot; near 0 when an aggregate averaged two values)
     std::vector<double> values;  // numerical: the model's number, not yet decoded
 };
 
 /// The smallest margin decode() accepts for a categorical output: a clean one-hot has 1, a
 /// move that averaged two different values at most 1/3.
-inline constexpr float kMinCategoricalMargin = 0.5f;
+inline constexpr double kMinCategoricalMargin = 0.5;
 
-/// Runs a Model in float32, computing what its ONNX graph computes (softmax as exp(s - max)
-/// times the reciprocal of the sum, as onnxruntime does) so both decode to the same values.
+/// Runs a Model in its float type (float32 in float, float64 in double), computing what its
+/// ONNX graph computes (softmax as exp(s - max) times the reciprocal of the sum, as onnxruntime
+/// does) so both decode to the same values.
 class Runner {
 public:
     /// Keeps a reference to `m`, which must outlive the Runner and be consistent (as every
@@ -48,27 +50,16 @@ public:
     Matrix residual(std::span<const int32_t> ids) const;
 
 private:
-    struct PreparedHead {
-        SparseWeights wq, wk, wv, wo;
-    };
-    struct PreparedLayer {
-        std::vector<PreparedHead> heads;
-        SparseWeights w1, w2;
-        bool hasMlp = false;
-    };
+    // The forward pass in one scalar type, defined in runner.cpp.
+    template <typename T>
+    class Engine;
 
     void checkIds(std::span<const int32_t> ids, size_t index) const;
-    // Buffers a forward pass reuses from one call to the next on the same thread: a fresh
-    // allocation of a batch-sized buffer costs more in page faults than the product itself.
-    struct Workspace;
-    // The final residual of all sequences stacked, each as (length + 1) rows, BOS first; it
-    // lives in `ws` until the next forward pass with it.
-    const std::vector<float>& forward(const std::vector<std::vector<int32_t>>& batch,
-                                      Workspace& ws) const;
 
     const Model& model_;
-    std::vector<PreparedLayer> layers_;
-    std::vector<SparseWeights> readouts_;
+    // Exactly one is set, after the model's float type.
+    std::shared_ptr<const Engine<float>> float32_;
+    std::shared_ptr<const Engine<double>> float64_;
 };
 
 /// The table values of one output for one sequence: the table entry of each id (categorical;

@@ -25,6 +25,13 @@ Repr Lowering::lowerNode(NodeId id) {
             }
             return r;
         case OpKind::Indices:
+            if (longInputs()) {
+                r.numerical = true;
+                r.cols.push_back({{indexPowerDims_[0], 1.0}});
+                r.square = Form{{indexPowerDims_[1], 1.0}};
+                r.set = sets_[static_cast<size_t>(id)];
+                return r;
+            }
             for (int i = 0; i < options_.maxLen; ++i) {
                 r.values.push_back(Value(i));
                 r.cols.push_back({{indexDims_[static_cast<size_t>(i)], 1.0}});
@@ -55,7 +62,11 @@ rt::Model Lowering::run(CompileReport* report) {
     newDim();     // kOne
     newDim(1.0);  // kBos
     for (size_t i = 0; i < options_.vocab.size(); ++i) tokenDims_.push_back(newDim());
-    for (int i = 0; i < options_.maxLen; ++i) indexDims_.push_back(newDim());
+    if (longInputs()) {
+        indexPowerDims_ = {newDim(), newDim()};
+    } else {
+        for (int i = 0; i < options_.maxLen; ++i) indexDims_.push_back(newDim());
+    }
 
     std::vector<const Repr*> outs;
     for (NodeId id : options_.outputs) {
@@ -87,6 +98,9 @@ rt::Model Lowering::run(CompileReport* report) {
     static const char* const kTokenTypes[] = {"str", "int", "float", "bool"};
     m.tokenType = kTokenTypes[static_cast<int>(g_.tokenType)];
     m.causal = g_.causal;
+    // Long programs hold squared positions, far past float32's exact whole numbers (2^24).
+    const bool float64 = longInputs();
+    m.floatType = float64 ? "float64" : "float32";
     m.version = RASPC_VERSION;
     m.source = options_.sourceName;
 
@@ -97,10 +111,19 @@ rt::Model Lowering::run(CompileReport* report) {
         if (dim >= 0) m.tokenEmbedding.at(static_cast<int>(i), dim) = 1.0f;
     }
     m.tokenEmbedding.at(static_cast<int>(options_.vocab.size()), kBos) = 1.0f;
-    m.positionEmbedding = rt::Matrix(options_.maxLen + 1, d);
-    for (int p = 0; p < options_.maxLen; ++p) {
-        int dim = phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])];
-        if (dim >= 0) m.positionEmbedding.at(p + 1, dim) = 1.0f;
+    if (longInputs()) {
+        m.positionEmbedding = rt::Matrix(0, d);
+        m.positionPowers = rt::Matrix(static_cast<int>(indexPowerDims_.size()), d);
+        for (size_t e = 0; e < indexPowerDims_.size(); ++e) {
+            int dim = phys[static_cast<size_t>(indexPowerDims_[e])];
+            if (dim >= 0) m.positionPowers.at(static_cast<int>(e), dim) = 1.0;
+        }
+    } else {
+        m.positionEmbedding = rt::Matrix(options_.maxLen + 1, d);
+        for (int p = 0; p < options_.maxLen; ++p) {
+            int dim = phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])];
+            if (dim >= 0) m.positionEmbedding.at(p + 1, dim) = 1.0f;
+        }
     }
 
     // Sums in double, rounds once: large opposite terms (gates, BOS fixes) cancel exactly.
@@ -109,9 +132,10 @@ rt::Model Lowering::run(CompileReport* report) {
         for (const Entry& e : entries) acc[static_cast<size_t>(e.row) * cols + e.col] += e.value;
         rt::Matrix mat(rows, cols);
         for (size_t i = 0; i < acc.size(); ++i) {
-            mat.data[i] = static_cast<float>(acc[i]);
+            mat.data[i] = float64 ? acc[i] : static_cast<double>(static_cast<float>(acc[i]));
             if (!std::isfinite(mat.data[i])) {
-                throw InternalError("lowering produced a weight that is not a finite float32");
+                throw InternalError("lowering produced a weight that is not finite in " +
+                                    m.floatType);
             }
         }
         return mat;
@@ -130,6 +154,7 @@ rt::Model Lowering::run(CompileReport* report) {
         head.wk = dense(ph.k, d, h.dk);
         head.wv = dense(ph.v, d, h.dv);
         head.wo = dense(ph.o, h.dv, d);
+        head.hard = h.hard;
         m.layers[static_cast<size_t>(h.layer)].heads.push_back(std::move(head));
         if (report) report->heads.push_back({h.layer, h.label, h.dk, h.dv});
     }
@@ -169,10 +194,10 @@ rt::Model Lowering::run(CompileReport* report) {
                 }
                 o.tolerance = 0.25;
                 o.valueType = "int";
-                if (std::max(std::abs(r.set.lo), std::abs(r.set.hi)) > (1 << 22)) {
-                    fail(n, "output '" + o.name +
-                                "' ranges over whole numbers too large for "
-                                "float32 to keep exact");
+                const double exact = float64 ? 0x1p50 : 0x1p22;
+                if (std::max(std::abs(r.set.lo), std::abs(r.set.hi)) > exact) {
+                    fail(n, "output '" + o.name + "' ranges over whole numbers too large for " +
+                                m.floatType + " to keep exact");
                 }
                 m.outputs.push_back(std::move(o));
                 continue;
@@ -226,6 +251,11 @@ rt::Model Lowering::run(CompileReport* report) {
     }
 
     if (report) {
+        if (float64) {
+            report->floatReason = "positions up to " + std::to_string(options_.maxLen - 1) +
+                                  " are squared in lookups, past float32's exact whole "
+                                  "numbers (2^24)";
+        }
         report->layers = layers;
         report->width = d;
         report->virtualWidth = static_cast<int>(bos_.size());

@@ -55,6 +55,7 @@ struct CompileReport {
     int layers = 0;
     int width = 0;         // residual dimensions of the model
     int virtualWidth = 0;  // dimensions before dead slots were reused
+    std::string floatReason;  // why the model needs the float type it has ("" for float32)
 };
 
 /// The middle end's settings for compiling `g` with `options` (what lower() runs, for tools

@@ -152,6 +152,7 @@ HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelec
 
 Repr Lowering::lowerAggregate(NodeId id) {
     const Node& n = g_[id];
+    if (longInputs()) return lowerLookup(id);
     if (n.reduction == Reduction::Sum) return lowerSum(id);
     const Repr& vals = repr(n.operands[1]);
     const ValueSet& outSet = sets_[static_cast<size_t>(id)];
@@ -364,6 +365,10 @@ Repr Lowering::lowerSum(NodeId id) {
 /// The map decoding w (split_width) usually joins the same layer's MLP.
 Repr Lowering::lowerWidthInverse(NodeId id) {
     const Node& n = g_[id];
+    if (longInputs()) {
+        fail(n, "selector_width and length are not compiled for max_len above " +
+                    std::to_string(kLongInputLength) + "; lower max_len");
+    }
     std::vector<Block> blocks = selectorBlocks(n.operands[0]);
     int ready = 0;
     for (const Block& b : blocks) ready = std::max(ready, b.ready);

@@ -28,6 +28,15 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     bool anyNumerical =
         std::any_of(ops.begin(), ops.end(), [](const Repr* r) { return r->numerical; });
 
+    // Whole numbers too many to tabulate (positions of long programs) are understood from
+    // the operator alone; linear ones are folds like any other.
+    if (auto fit = structuralAffine(n, ops)) {
+        plan.route = MapRoute::AffineFold;
+        plan.numericalOut = true;
+        plan.affine = std::move(*fit);
+        return plan;
+    }
+
     // A linear function of numbers needs no layer: whoever reads it reads the sum directly.
     bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
         return r->allNumbers() && (!r->numerical || r->set.bounded);
@@ -94,9 +103,17 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
         return std::any_of(g_[id].operands.begin(), g_[id].operands.end(),
                            [&](NodeId op) { return isMap(op) && route(op) == MapRoute::Mlp; });
     };
+    // A map of numbers too many to tabulate stays a leaf: its own MLP is built from its
+    // operator, and no table could hold it.
+    auto tabulable = [&](NodeId id) {
+        return std::none_of(g_[id].operands.begin(), g_[id].operands.end(), [&](NodeId op) {
+            const Repr& r = shadow(op);
+            return r.numerical && !r.set.bounded;
+        });
+    };
     std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
         const Node& m = g_[id];
-        if (isMap(id) && depth < kMaxFuseDepth) {
+        if (isMap(id) && depth < kMaxFuseDepth && tabulable(id)) {
             if (route(id) == MapRoute::Mlp || (throughFolds && foldOfMlps(id))) {
                 Expr e;
                 e.node = &m;
@@ -177,6 +194,8 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
     out.node = n;
     out.node.kind = kept.size() == 1 ? OpKind::Map : OpKind::SequenceMap;
     out.node.operands = kept;
+    out.node.op = MapOp::Opaque;
+    out.node.opArgs.clear();
     out.node.fn = [root, position, fixed](std::span<const Value> args) {
         std::vector<Value> all = fixed;
         for (size_t i = 0; i < all.size(); ++i) {
@@ -205,7 +224,7 @@ const Repr& Lowering::shadow(NodeId id) {
     r.set = set;
     if (!r.numerical) r.values = set.values;
     r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
-    if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
+    if (plan.route == MapRoute::Mlp && options_.optLevel > 0 && !multiplexes(m, ops, plan)) {
         // Fusion may compute it earlier, from what its operands read.
         std::optional<Fused> fused = fuse(m, true);
         if (!fused) fused = fuse(m, false);
@@ -243,6 +262,15 @@ Repr Lowering::lowerMap(NodeId id) {
     std::vector<const Repr*> ops;
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
+    if (plan.route == MapRoute::Mlp && multiplexes(*n, ops, plan)) {
+        ops.clear();
+        int ready = 0;
+        for (NodeId op : n->operands) {
+            ops.push_back(&repr(op));
+            ready = std::max(ready, ops.back()->ready);
+        }
+        return condMlp(*n, ops, mlpLayer(ready), outSet);
+    }
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         fused = fuse(*n, true);
         if (!fused) fused = fuse(*n, false);
@@ -304,6 +332,27 @@ Repr Lowering::lowerMap(NodeId id) {
                 if (plan.affine[i] != 0.0) addTo(f, ops[i]->numberForm(), plan.affine[i]);
             }
             r.cols.push_back(std::move(f));
+            // a x + b of an s-op whose square is known: a^2 x^2 + 2ab x + b^2.
+            double b = plan.affine.back();
+            const Repr* x = nullptr;
+            double a = 0.0;
+            bool single = true;
+            for (size_t i = 0; i < ops.size(); ++i) {
+                if (plan.affine[i] == 0.0) continue;
+                if (ops[i]->isConstant) {
+                    b += plan.affine[i] * ops[i]->values.front().toDouble();
+                } else {
+                    single = single && x == nullptr;
+                    x = ops[i];
+                    a = plan.affine[i];
+                }
+            }
+            if (single && x && x->square) {
+                Form sq = scaled(*x->square, a * a);
+                addTo(sq, x->numberForm(), 2.0 * a * b);
+                if (b != 0.0) sq.push_back({kOne, b * b});
+                r.square = std::move(sq);
+            }
             return r;
         }
         case MapRoute::RelabelFold: {
@@ -351,6 +400,16 @@ Repr Lowering::lowerMap(NodeId id) {
         }
         case MapRoute::Mlp:
             break;
+    }
+    bool tooMany = std::any_of(ops.begin(), ops.end(),
+                               [](const Repr* r) { return r->numerical && !r->set.bounded; });
+    if (tooMany) {
+        if (n->op >= MapOp::Eq && n->op <= MapOp::Ge)
+            return comparisonMlp(*n, ops, mlpLayer(ready), outSet);
+        fail(*n, "'" + describe(*n) +
+                     "' is a function of numbers with too many values to tabulate; of such "
+                     "numbers raspc compiles +, -, * by a constant and comparisons, each "
+                     "written as one operator");
     }
     return mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet);
 }

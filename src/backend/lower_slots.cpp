@@ -14,6 +14,7 @@ std::vector<int> Lowering::reuseSlots(int layers) {
     std::vector<int> written(count, kNever), lastRead(count, kNever);
     for (int d : tokenDims_) written[static_cast<size_t>(d)] = 0;
     for (int d : indexDims_) written[static_cast<size_t>(d)] = 0;
+    for (int d : indexPowerDims_) written[static_cast<size_t>(d)] = 0;
     auto read = [&](int dim, int at) {
         int& r = lastRead[static_cast<size_t>(dim)];
         r = std::max(r, at);

@@ -85,6 +85,9 @@ struct Repr {
     int ready = 0;              // sublayer that makes it readable: 0 embedding, 2l+1 / 2l+2
     bool isConstant = false;
     bool materialized = false;  // has a slot of its own, written by a head or an MLP
+    /// Numerical s-ops that are a linear function of the index (in long programs): their
+    /// square as a linear read too (of the index's powers), which lookups keyed on them need.
+    std::optional<Form> square;
 
     Form numberForm() const {
         if (numerical) return cols[0];
@@ -124,6 +127,7 @@ struct HeadPlan {
     std::string label;
     int dk = 0;
     int dv = 0;
+    bool hard = false;  // see rt::Head::hard
     std::vector<Entry> q, k, v, o;
 };
 
@@ -249,6 +253,9 @@ public:
     rt::Model run(CompileReport* report);
 
 private:
+    /// Long programs (maximum length above kLongInputLength) keep the index as a number (with
+    /// its square beside it), compile every select as a 2-D lookup head, and run in float64.
+    bool longInputs() const { return options_.maxLen > kLongInputLength; }
     std::vector<int> reuseSlots(int layers);
     void reportPlacements(CompileReport& report, int layers) const;
     int newDim(double atBos = 0.0) {
@@ -307,6 +314,19 @@ private:
     Repr lowerAggregate(NodeId id);
     Repr lowerSum(NodeId id);
     Repr lowerWidthInverse(NodeId id);
+    Repr lowerLookup(NodeId id);
+    Repr comparisonMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
+                       const ValueSet& outSet);
+    /// Whether `x if c else y` with a categorical c gives numbers: then condMlp gates each
+    /// branch, rather than a table over every combination of values.
+    bool multiplexes(const Node& n, const std::vector<const Repr*>& ops,
+                     const MapPlan& plan) const;
+    Repr condMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
+                 const ValueSet& outSet);
+    /// A map of whole numbers too many to tabulate, compiled from its operator instead: the
+    /// coefficients (one per operand, then the offset) of +, -, negation or * by a constant.
+    std::optional<std::vector<double>> structuralAffine(const Node& n,
+                                                        const std::vector<const Repr*>& ops) const;
     Repr mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer, bool numericalOut,
                 const ValueSet& outSet);
     Repr tupleOf(const std::vector<NodeId>& members, const Node& site);
@@ -340,6 +360,7 @@ private:
     std::map<std::vector<NodeId>, Repr> tuples_;
     std::vector<double> bos_;
     std::vector<int> tokenDims_, indexDims_;
+    std::vector<int> indexPowerDims_;  // long programs: the index and its square
     std::vector<HeadPlan> heads_;
     std::vector<BlockPlan> blocks_;
 };

@@ -1,4 +1,5 @@
-// Builds the ONNX graph of a Model: embeddings, attention heads and MLPs, readouts.
+// Builds the ONNX graph of a Model: embeddings, attention heads and MLPs, readouts, in float32
+// or float64 after the model's float type.
 #include "backend/onnx_writer.h"
 
 #include <unistd.h>
@@ -26,7 +27,10 @@ namespace {
 // program identifiers.
 class GraphBuilder {
 public:
-    explicit GraphBuilder(onnx::GraphProto& g) : g_(g) {}
+    /// Weights and float constants get the element type `floatType` (FLOAT or DOUBLE).
+    GraphBuilder(onnx::GraphProto& g, int floatType) : g_(g), floatType_(floatType) {}
+
+    int floatType() const { return floatType_; }
 
     /// Adds a node computing `output` from `inputs` and returns `output`.
     std::string node(const std::string& op, std::vector<std::string> inputs,
@@ -43,21 +47,32 @@ public:
     void matrix(const std::string& name, const rt::Matrix& w) {
         onnx::TensorProto* t = g_.add_initializer();
         t->set_name(name);
-        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->set_data_type(floatType_);
         t->add_dims(w.rows);
         t->add_dims(w.cols);
-        // Raw little-endian bytes: compact and read back with one copy.
-        t->set_raw_data(w.data.data(), w.data.size() * sizeof(float));
+        // Raw little-endian bytes: compact and read back with one copy. A float32 model holds
+        // only values float32 represents (findInconsistency checks), so the cast loses nothing.
+        if (floatType_ == onnx::TensorProto::DOUBLE) {
+            t->set_raw_data(w.data.data(), w.data.size() * sizeof(double));
+        } else {
+            std::vector<float> narrow(w.data.begin(), w.data.end());
+            t->set_raw_data(narrow.data(), narrow.size() * sizeof(float));
+        }
     }
 
-    /// A float constant initializer; an empty `dims` makes a scalar.
-    std::string floats(const std::string& name, std::vector<float> values,
+    /// A constant initializer of the float type; an empty `dims` makes a scalar.
+    std::string floats(const std::string& name, std::vector<double> values,
                        std::vector<int64_t> dims) {
         onnx::TensorProto* t = g_.add_initializer();
         t->set_name(name);
-        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->set_data_type(floatType_);
         for (int64_t d : dims) t->add_dims(d);
-        for (float v : values) t->add_float_data(v);
+        for (double v : values) {
+            if (floatType_ == onnx::TensorProto::DOUBLE)
+                t->add_double_data(v);
+            else
+                t->add_float_data(static_cast<float>(v));
+        }
         return name;
     }
 
@@ -99,9 +114,33 @@ public:
 
 private:
     onnx::GraphProto& g_;
+    int floatType_;
 };
 
-// tokens -> x0 = token embedding of [BOS, tokens...] + position embedding of 0..seq.
+// j^1 .. j^P times the position powers' rows, for index j = max(position - 1, 0) (so BOS gets
+// nothing): [seq, d]. The powers come by repeated Mul, as the native runner computes them.
+std::string buildPositionPowers(GraphBuilder& b, const rt::Model& m, const std::string& positions) {
+    std::string real = b.node("Cast", {positions}, "embed.powers.positions",
+                              {GraphBuilder::intAttr("to", b.floatType())});
+    std::string one = b.floats("const.powers_one", {1.0}, {});
+    std::string shifted = b.node("Sub", {real, one}, "embed.powers.shifted");
+    std::string index = b.node("Relu", {shifted}, "embed.powers.index");
+    std::string axis1 = b.int64s("const.powers_axis1", {1}, {1});
+    std::string column = b.node("Unsqueeze", {index, axis1}, "embed.powers.p1");  // [seq, 1]
+    std::vector<std::string> powers = {column};
+    for (int e = 1; e < m.positionPowers.rows; ++e) {
+        powers.push_back(b.node("Mul", {powers.back(), column},
+                                "embed.powers.p" + std::to_string(e + 1)));
+    }
+    std::string all = powers.size() == 1 ? powers.front()
+                                         : b.node("Concat", powers, "embed.powers.all",
+                                                  {GraphBuilder::intAttr("axis", 1)});
+    b.matrix(std::string(fmt::kPositionPowers), m.positionPowers);
+    return b.node("MatMul", {all, std::string(fmt::kPositionPowers)}, "embed.powers.term");
+}
+
+// tokens -> x0 = token embedding of [BOS, tokens...] + position embedding of 0..seq
+// + position powers.
 std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     const std::string tokens(fmt::kTokensInput);
     const auto bos = static_cast<int64_t>(m.vocab.size());
@@ -117,10 +156,13 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     std::string bosColumn = b.node("Expand", {bosId, columnShape}, "embed.bos_column");
     std::string ids =
         b.node("Concat", {bosColumn, tokens}, "embed.ids", {GraphBuilder::intAttr("axis", 1)});
-    std::string tok = b.node("Gather", {std::string(fmt::kTokenEmbedding), ids}, "embed.tokens",
-                             {GraphBuilder::intAttr("axis", 0)});
+    std::string x = b.node("Gather", {std::string(fmt::kTokenEmbedding), ids}, "embed.tokens",
+                           {GraphBuilder::intAttr("axis", 0)});
 
-    // Positions 0..seq (BOS included); a sequence longer than maxLen fails in this Gather.
+    // Positions 0..seq (BOS included), for the position table, the powers and the mask.
+    const bool table = m.positionEmbedding.rows > 0;
+    const bool powers = m.positionPowers.rows > 0;
+    if (!table && !powers && !m.causal) return x;
     std::string length =
         b.node("Shape", {ids}, "embed.length_1d",
                {GraphBuilder::intAttr("start", 1), GraphBuilder::intAttr("end", 2)});
@@ -128,13 +170,21 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     std::string zero = b.int64s("const.zero", {0}, {});
     std::string step = b.int64s("const.one", {1}, {});
     std::string positions = b.node("Range", {zero, length0, step}, "embed.positions");
-    std::string pos = b.node("Gather", {std::string(fmt::kPositionEmbedding), positions},
-                             "embed.position_rows", {GraphBuilder::intAttr("axis", 0)});
-    return b.node("Add", {tok, pos}, "embed.out");
+
+    if (table) {
+        // A sequence longer than maxLen fails in this Gather.
+        b.matrix(std::string(fmt::kPositionEmbedding), m.positionEmbedding);
+        std::string pos = b.node("Gather", {std::string(fmt::kPositionEmbedding), positions},
+                                 "embed.position_rows", {GraphBuilder::intAttr("axis", 0)});
+        x = b.node("Add", {x, pos}, "embed.with_positions");
+    }
+    if (powers)
+        x = b.node("Add", {x, buildPositionPowers(b, m, positions)}, "embed.with_powers");
+    return x;
 }
 
 // The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, and a value
-// whose exp is exactly 0 in float32 elsewhere. Positions come from the embedding's Range.
+// whose exp is exactly 0 in float32 and float64 elsewhere. Positions come from the embedding's Range.
 std::string buildCausalMask(GraphBuilder& b) {
     std::string positions = "embed.positions";
     std::string axis0 = b.int64s("const.axis0", {0}, {1});
@@ -142,8 +192,8 @@ std::string buildCausalMask(GraphBuilder& b) {
     std::string rows = b.node("Unsqueeze", {positions, axis1}, "mask.queries");  // [seq, 1]
     std::string cols = b.node("Unsqueeze", {positions, axis0}, "mask.keys");     // [1, seq]
     std::string ahead = b.node("Greater", {cols, rows}, "mask.ahead");           // key > query
-    std::string blocked = b.floats("const.mask_blocked", {-1e9f}, {});
-    std::string open = b.floats("const.mask_open", {0.0f}, {});
+    std::string blocked = b.floats("const.mask_blocked", {-1e9}, {});
+    std::string open = b.floats("const.mask_open", {0.0}, {});
     return b.node("Where", {ahead, blocked, open}, "mask.bias");
 }
 
@@ -187,12 +237,14 @@ std::string buildMlp(GraphBuilder& b, const rt::Mlp& mlp, int l, const std::stri
 }
 
 void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
-    GraphBuilder b(g);
+    // A float64 model computes in double throughout; only the token ids stay int64.
+    const int floatType =
+        m.floatType == "float64" ? onnx::TensorProto::DOUBLE : onnx::TensorProto::FLOAT;
+    GraphBuilder b(g, floatType);
     g.set_name("raspc");
     GraphBuilder::batchBySeq(g.add_input(), std::string(fmt::kTokensInput),
                              onnx::TensorProto::INT64);
     b.matrix(std::string(fmt::kTokenEmbedding), m.tokenEmbedding);
-    b.matrix(std::string(fmt::kPositionEmbedding), m.positionEmbedding);
     std::string x = buildEmbedding(b, m);
     const std::string mask = m.causal ? buildCausalMask(b) : "";
 
@@ -231,7 +283,7 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
             // in a model with no numerical output.
             std::string lastAxis = b.int64s("final." + o.name + ".squeeze_axis", {-1}, {1});
             b.node("Squeeze", {logits, lastAxis}, o.name);
-            GraphBuilder::batchBySeq(g.add_output(), o.name, onnx::TensorProto::FLOAT);
+            GraphBuilder::batchBySeq(g.add_output(), o.name, floatType);
         }
     }
 }

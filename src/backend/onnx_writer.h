@@ -9,7 +9,8 @@ namespace raspc {
 
 /// Writes `m` to `path` as an ONNX model (opset 17, IR version 8) with input `tokens` (int64
 /// [batch, seq], BOS prepended inside the graph) and one output per Model output, named as
-/// it: int64 ids into its table (categorical) or float numbers (numerical), [batch, seq].
+/// it: int64 ids into its table (categorical) or numbers in the model's float type (numerical),
+/// [batch, seq]. A float64 model computes in double throughout.
 /// Weights and metadata follow runtime/onnx_format.h, so loadModel reads the file back.
 /// The model is checked (strict shape inference, then the ONNX checker) before anything is
 /// written, and the file appears whole or not at all.

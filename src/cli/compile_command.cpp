@@ -27,7 +27,8 @@ std::string reportText(const rt::Model& m, const CompileReport& r, const std::st
     out << path << ": " << r.layers << " layer" << (r.layers == 1 ? "" : "s") << ", "
         << r.heads.size() << " head" << (r.heads.size() == 1 ? "" : "s") << ", residual width "
         << r.width << ", " << m.parameterCount() << " parameters (" << m.nonZeroParameterCount()
-        << " non-zero), " << m.floatType << "\n";
+        << " non-zero), " << m.floatType
+        << (r.floatReason.empty() ? "" : " (" + r.floatReason + ")") << "\n";
     for (int l = 0; l < r.layers; ++l) {
         out << "  layer " << l << "\n";
         for (const auto& h : r.heads) {
@@ -51,6 +52,7 @@ json reportJson(const rt::Model& m, const CompileReport& r) {
     j["parameters"] = m.parameterCount();
     j["nonZeroParameters"] = m.nonZeroParameterCount();
     j["floatType"] = m.floatType;
+    if (!r.floatReason.empty()) j["floatReason"] = r.floatReason;
     int mlpHidden = 0;
     for (const auto& b : r.blocks) mlpHidden += b.hidden;
     j["mlpHidden"] = mlpHidden;

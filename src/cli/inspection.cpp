@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "runtime/errors.h"
+#include "runtime/head_strategy.h"
 #include "runtime/onnx_format.h"
 
 namespace raspc::cli {
@@ -144,15 +145,20 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 std::string embeddingRole(const rt::Model& m, int dim) {
     const int vocab = static_cast<int>(m.vocab.size());
     std::vector<int> tokens, positions;
-    bool atBos = m.tokenEmbedding.at(vocab, dim) != 0.0f || m.positionEmbedding.at(0, dim) != 0.0f;
+    const bool table = m.positionEmbedding.rows > 0;
+    bool atBos = m.tokenEmbedding.at(vocab, dim) != 0.0 || (table && m.positionEmbedding.at(0, dim) != 0.0);
     bool allOnes = true;
     for (int t = 0; t < vocab; ++t) {
-        float v = m.tokenEmbedding.at(t, dim);
-        if (v != 0.0f) tokens.push_back(t);
-        if (v != 1.0f) allOnes = false;
+        double v = m.tokenEmbedding.at(t, dim);
+        if (v != 0.0) tokens.push_back(t);
+        if (v != 1.0) allOnes = false;
     }
-    for (int p = 1; p <= m.maxLen; ++p) {
-        if (m.positionEmbedding.at(p, dim) != 0.0f) positions.push_back(p - 1);
+    for (int p = 1; table && p <= m.maxLen; ++p) {
+        if (m.positionEmbedding.at(p, dim) != 0.0) positions.push_back(p - 1);
+    }
+    // Powers of the position index make a number, not a one-hot: no role of its own.
+    for (int e = 0; e < m.positionPowers.rows; ++e) {
+        if (m.positionPowers.at(e, dim) != 0.0) return "";
     }
     if (allOnes && vocab > 0 && positions.empty() && !atBos) return "one";
     if (atBos && tokens.empty() && positions.empty()) return "bos";
@@ -191,7 +197,7 @@ struct ScratchUse {
 
 bool rowNonZero(const rt::Matrix& w, int row) {
     for (int c = 0; c < w.cols; ++c) {
-        if (w.at(row, c) != 0.0f) return true;
+        if (w.at(row, c) != 0.0) return true;
     }
     return false;
 }
@@ -205,13 +211,13 @@ ScratchUse scratchUse(const rt::Model& m, const std::vector<std::vector<int>>& w
             if (rowNonZero(h.wq, d) || rowNonZero(h.wk, d) || rowNonZero(h.wv, d))
                 use.lastRead = li;
             bool writes = false;
-            for (int r = 0; r < h.wo.rows && !writes; ++r) writes = h.wo.at(r, d) != 0.0f;
+            for (int r = 0; r < h.wo.rows && !writes; ++r) writes = h.wo.at(r, d) != 0.0;
             if (writes && use.where.empty()) use = {"attention", li, h.label, use.lastRead};
         }
         const rt::Mlp& mlp = layer.mlp;
         if (mlp.w1.cols > 0 && rowNonZero(mlp.w1, d)) use.lastRead = li;
         for (int u = 0; u < mlp.w2.rows && use.where.empty(); ++u) {
-            if (mlp.w2.at(u, d) == 0.0f) continue;
+            if (mlp.w2.at(u, d) == 0.0) continue;
             use.where = "mlp";
             use.layer = li;
             int start = 0;
@@ -371,18 +377,20 @@ std::string inspectText(const rt::Model& m) {
                   {"float type", m.floatType}},
                  "");
 
-    // Layers: one table for all, so columns line up from layer to layer.
+    // Layers: one table for all, so columns line up from layer to layer. A causal model also
+    // shows how the incremental decoder answers each head.
     std::vector<std::vector<std::string>> layerRows;
     std::vector<std::vector<int>> widths = blockWidths(m, r);
+    const auto strategies = rt::chooseStrategies(m);
     for (size_t l = 0; l < m.layers.size(); ++l) {
         const rt::Layer& layer = m.layers[l];
         layerRows.push_back({"layer " + std::to_string(l)});
         for (size_t h = 0; h < layer.heads.size(); ++h) {
             const rt::Head& head = layer.heads[h];
-            layerRows.push_back(
-                {"  head " + std::to_string(h),
-                 "q/k " + std::to_string(head.wq.cols) + ", v " + std::to_string(head.wv.cols),
-                 head.label});
+            std::string shape =
+                "q/k " + std::to_string(head.wq.cols) + ", v " + std::to_string(head.wv.cols);
+            if (m.causal) shape += ", " + std::string(rt::strategyName(strategies[l][h]));
+            layerRows.push_back({"  head " + std::to_string(h), shape, head.label});
         }
         for (size_t b = 0; b < layer.mlp.labels.size(); ++b) {
             int hidden = widths[l][b];
@@ -435,13 +443,19 @@ json inspectJson(const rt::Model& m) {
     }
 
     std::vector<std::vector<int>> widths = blockWidths(m, r);
+    const auto strategies = rt::chooseStrategies(m);
     j["layerList"] = json::array();
     for (size_t l = 0; l < m.layers.size(); ++l) {
         const rt::Layer& layer = m.layers[l];
         json heads = json::array();
-        for (const rt::Head& h : layer.heads) {
-            heads.push_back(
-                {{"label", h.label}, {"queryKeyWidth", h.wq.cols}, {"valueWidth", h.wv.cols}});
+        for (size_t h = 0; h < layer.heads.size(); ++h) {
+            const rt::Head& head = layer.heads[h];
+            json entry = {{"label", head.label},
+                          {"queryKeyWidth", head.wq.cols},
+                          {"valueWidth", head.wv.cols}};
+            if (head.hard) entry["hard"] = true;
+            if (m.causal) entry["strategy"] = rt::strategyName(strategies[l][h]);
+            heads.push_back(entry);
         }
         json blocks = json::array();
         for (size_t b = 0; b < layer.mlp.labels.size(); ++b) {

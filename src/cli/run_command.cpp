@@ -42,6 +42,7 @@ struct Generation {
     bool on = false;
     int maxSteps = 200;
     std::optional<std::string> stop;
+    std::string attention = "auto";  // or "scan": a plain scan for every head
 };
 
 /// Appends the model's output at the last position as the next token, again and again,
@@ -50,7 +51,7 @@ struct Generation {
 int generate(const rt::Model& m, const std::string& prompt, const Generation& gen, bool asJson) {
     if (m.outputs.empty()) throw UserError("the model has no output to generate from");
     const rt::Output& next = m.outputs.front();
-    rt::Decoder decoder(m);
+    rt::Decoder decoder(m, gen.attention == "scan" ? rt::Attention::Scan : rt::Attention::Auto);
     std::vector<std::string> tokens = parseModelInput(prompt, m.tokenType);
     std::vector<int32_t> ids = rt::encodeTokens(m, tokens);
     std::vector<rt::OutputValues> outs;
@@ -184,6 +185,12 @@ Command addRunCommand(CLI::App& app) {
     cmd->add_option("--max-steps", st->gen.maxSteps, "With --generate: most tokens to add")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--stop", st->gen.stop, "With --generate: stop after this token");
+    cmd->add_option("--attention", st->gen.attention,
+                    "With --generate: auto (each head's fastest exact strategy: convex hull, "
+                    "running sum or scan) or scan (a plain scan everywhere); both give the same "
+                    "tokens")
+        ->check(CLI::IsMember({"auto", "scan"}))
+        ->default_str("auto");
     addProgramOptions(cmd, st->settings);
     addInputOptions(cmd, st->inputs);
     return {cmd,

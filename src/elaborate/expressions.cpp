@@ -48,6 +48,32 @@ AtomOp atomOp(ast::BinaryOp op) {
     throw InternalError("atomOp: unknown operator");
 }
 
+/// The structural name of an operator, for maps lowering may compile from their structure.
+MapOp mapOp(ast::BinaryOp op) {
+    switch (op) {
+        case ast::BinaryOp::Add:
+            return MapOp::Add;
+        case ast::BinaryOp::Sub:
+            return MapOp::Sub;
+        case ast::BinaryOp::Mul:
+            return MapOp::Mul;
+        case ast::BinaryOp::Eq:
+            return MapOp::Eq;
+        case ast::BinaryOp::Ne:
+            return MapOp::Ne;
+        case ast::BinaryOp::Lt:
+            return MapOp::Lt;
+        case ast::BinaryOp::Le:
+            return MapOp::Le;
+        case ast::BinaryOp::Gt:
+            return MapOp::Gt;
+        case ast::BinaryOp::Ge:
+            return MapOp::Ge;
+        default:
+            return MapOp::Opaque;
+    }
+}
+
 GraphBuilder::AtomFn binaryFn(AtomOp op) {
     return [op](std::span<const Value> a) { return op(a[0], a[1]); };
 }
@@ -207,7 +233,8 @@ CtValue Elaborator::evalUnary(const ast::Expr& e, const ast::Unary& u, Frame& fr
     }
     Value (*fn)(const Value&) = u.op == ast::UnaryOp::Neg ? pyNeg : pyPos;
     return graph_.elementwise(
-        {x}, [fn](std::span<const Value> a) { return fn(a[0]); }, e.text, e.loc);
+        {x}, [fn](std::span<const Value> a) { return fn(a[0]); }, e.text, e.loc,
+        u.op == ast::UnaryOp::Neg ? MapOp::Neg : MapOp::Opaque);
 }
 
 CtValue Elaborator::evalBinary(const ast::Expr& e, const ast::Binary& b, Frame& frame) {
@@ -230,7 +257,7 @@ CtValue Elaborator::evalBinary(const ast::Expr& e, const ast::Binary& b, Frame& 
     if (!isAtomOrSop(lhs) || !isAtomOrSop(rhs)) {
         fail(b.opLoc, "cannot apply " + op + " to " + describe(lhs) + " and " + describe(rhs));
     }
-    return graph_.elementwise({lhs, rhs}, binaryFn(atomOp(b.op)), e.text, b.opLoc);
+    return graph_.elementwise({lhs, rhs}, binaryFn(atomOp(b.op)), e.text, b.opLoc, mapOp(b.op));
 }
 
 CtValue Elaborator::evalLogic(const ast::Expr& e, const ast::Binary& b, const CtValue& lhs,
@@ -278,7 +305,7 @@ CtValue Elaborator::evalConditional(const ast::Expr& e, const ast::Conditional& 
     }
     return graph_.elementwise(
         {cond, yes, no}, [](std::span<const Value> a) { return a[0].truthy() ? a[1] : a[2]; },
-        e.text, e.loc);
+        e.text, e.loc, MapOp::Cond);
 }
 
 CtValue Elaborator::evalIn(const ast::Expr& e, const ast::In& in, Frame& frame) {

@@ -43,13 +43,10 @@ NodeId GraphBuilder::sopOperand(const CtValue& v, const SourceLoc& loc, const st
 }
 
 CtValue GraphBuilder::elementwise(const std::vector<CtValue>& operands, AtomFn f,
-                                  const std::string& text, const SourceLoc& loc) {
+                                  const std::string& text, const SourceLoc& loc, MapOp op) {
     // Each operand becomes either a slot of the node's inputs or a captured atom; an s-op used
     // twice (t == t) takes one slot, so that it stays a Map of one input.
-    struct Arg {
-        int slot = -1;
-        Value atom;
-    };
+    using Arg = MapArg;
     std::vector<Arg> args;
     std::vector<NodeId> inputs;
     for (const CtValue& v : operands) {
@@ -76,6 +73,8 @@ CtValue GraphBuilder::elementwise(const std::vector<CtValue>& operands, AtomFn f
 
     NodeId id = add(inputs.size() == 1 ? OpKind::Map : OpKind::SequenceMap, inputs, loc);
     graph_[id].fnText = text;
+    graph_[id].op = op;
+    graph_[id].opArgs = args;
     graph_[id].fn = [args = std::move(args), f = std::move(f)](std::span<const Value> in) {
         std::vector<Value> atoms;
         atoms.reserve(args.size());

@@ -34,9 +34,9 @@ public:
     /// `f` runs now and its result is an atom (an error it raises is reported at `loc`).
     /// Otherwise the result is a Map node (one distinct s-op among the operands) or a
     /// SequenceMap node (several), with the atoms captured in its function and `text` as
-    /// the function's printed form.
+    /// the function's printed form. `op` names the operator `f` is, if it is one.
     CtValue elementwise(const std::vector<CtValue>& operands, AtomFn f, const std::string& text,
-                        const SourceLoc& loc);
+                        const SourceLoc& loc, MapOp op = MapOp::Opaque);
 
     NodeId select(NodeId keys, NodeId queries, Cmp cmp, const SourceLoc& loc);
     /// SelectAnd, SelectOr (two selectors) or SelectNot (one).

@@ -45,6 +45,17 @@ enum class Encoding { Inferred, Categorical, Numerical };
 /// A function over atoms, one per position. Throws std::domain_error on bad operands.
 using MapFn = std::function<Value(std::span<const Value>)>;
 
+/// What a map computes when it is one operator of the language. Lowering reads it to compile
+/// maps of whole numbers too many to tabulate (positions in long traces) from their structure;
+/// any other map is Opaque and known only through `fn`.
+enum class MapOp { Opaque, Add, Sub, Mul, Neg, Eq, Ne, Lt, Le, Gt, Ge, Cond };
+
+/// One argument of a MapOp: operand number `slot` of the node, or `atom` when slot < 0.
+struct MapArg {
+    int slot = -1;
+    Value atom;
+};
+
 struct Node {
     OpKind kind = OpKind::Constant;
     std::vector<NodeId> operands;
@@ -53,6 +64,9 @@ struct Node {
     Value constant;         // Constant: the value. Aggregate: the default.
     MapFn fn;               // Map, SequenceMap
     std::string fnText;     // Map, SequenceMap: source text of the function, for printing
+    MapOp op = MapOp::Opaque;     // Map, SequenceMap: the operator `fn` applies, if one
+    std::vector<MapArg> opArgs;   // its arguments in order (one for Neg; condition, then,
+                                  // else for Cond; two for the rest)
     Cmp cmp = Cmp::Eq;      // Select
     Reduction reduction = Reduction::Mean;  // Aggregate
     Encoding encoding = Encoding::Inferred; // s-ops: an annotation from numerical()/categorical()

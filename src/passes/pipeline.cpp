@@ -5,6 +5,7 @@
 #include "ir/verifier.h"
 #include "passes/cse.h"
 #include "passes/dead_code.h"
+#include "passes/fold_sources.h"
 #include "passes/split_width.h"
 
 namespace raspc {
@@ -38,6 +39,12 @@ Graph optimize(const Graph& input, std::vector<NodeId>& outputs, const PassOptio
     if (options.optLevel > 0) {
         g = eliminateCommonSubexpressions(g, outputs, options.domain);
         check(g, "cse");
+        // Maps that read one s-op through others become maps of it alone; the maps they
+        // read through are then dead.
+        g = foldSingleSourceMaps(g, outputs, options.domain);
+        check(g, "fold_sources");
+        g = eliminateDeadCode(g, outputs);
+        check(g, "dead_code");
     }
 
     // Required by lowering: selector_width and length become a head plus a decoding map,

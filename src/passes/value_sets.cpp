@@ -551,10 +551,14 @@ std::vector<NodeId> Inference::lookingAhead() {
 }
 
 std::vector<NodeId> selectorsLookingAhead(const Graph& g, const Domain& domain) {
-    return Inference(g, domain).lookingAhead();
+    // Judged by enumerating positions: at long lengths, a sample of the short ones.
+    Domain judged = domain;
+    judged.maxLen = std::min(domain.maxLen, 64);
+    return Inference(g, judged).lookingAhead();
 }
 
 std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain) {
+    if (domain.maxLen > kLongInputLength) return inferWholeSequenceSets(g, domain);
     return Inference(g, domain).run();
 }
 

@@ -37,8 +37,17 @@ struct Domain {
     bool causal = false;  // queries see only keys at or before them
 };
 
+/// Above this maximum length, value sets are inferred for all positions at once
+/// (inferWholeSequenceSets): per-position tables would grow with the square of the length.
+constexpr int kLongInputLength = 2048;
+
 /// Value sets of every s-op node of `g` (selector nodes get an empty set).
 std::vector<ValueSet> inferValueSets(const Graph& g, const Domain& domain);
+
+/// Value sets for long inputs: one set per s-op for every position, and a range (no set) for
+/// whole numbers derived from positions. Maps of numbers too many to enumerate are understood
+/// through their operator (Node::op) only.
+std::vector<ValueSet> inferWholeSequenceSets(const Graph& g, const Domain& domain);
 
 /// Means of every multiset of 1..maxLen elements of `values` (all numbers), plus nothing else.
 /// Unbounded if more than `cap` distinct means exist.

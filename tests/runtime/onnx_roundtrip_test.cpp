@@ -8,6 +8,7 @@
 
 #include "backend/onnx_writer.h"
 #include "bench/toy_models.h"
+#include "lookup_model.h"
 #include "runtime/onnx_format.h"
 #include "runtime/onnx_reader.h"
 #include "support/diagnostics.h"
@@ -46,6 +47,47 @@ TEST_CASE("round trip: identity, shift and dense models read back equal") {
         rt::Model back = rt::loadModel(path);
         CHECK(testing::modelDifference(models[i], back) == "");
     }
+}
+
+TEST_CASE("round trip: float64 and float32 models with hard heads and position powers") {
+    ScratchDir dir;
+    for (const char* type : {"float64", "float32"}) {
+        CAPTURE(type);
+        rt::Model m = testing::lookupModel(6, 50, type, true, 9);
+        // Weights float32 cannot hold, which only a float64 file keeps.
+        if (std::string(type) == "float64") m.layers[0].heads[3].wq.at(4, 0) = 0.1;
+        std::string path = dir.file(std::string(type) + ".onnx");
+        writeOnnx(m, path);
+        rt::Model back = rt::loadModel(path);
+        CHECK(testing::modelDifference(m, back) == "");
+        CHECK(back.layers[0].heads[0].hard);
+        CHECK_FALSE(back.layers[0].heads[2].hard);
+        CHECK(back.positionEmbedding.rows == 0);
+
+        onnx::ModelProto p = readProto(path);
+        CHECK_NOTHROW(onnx::checker::check_model(p));
+        const int want = std::string(type) == "float64" ? onnx::TensorProto::DOUBLE
+                                                        : onnx::TensorProto::FLOAT;
+        for (const auto& t : p.graph().initializer()) {
+            if (t.data_type() != onnx::TensorProto::INT64) CHECK(t.data_type() == want);
+            CHECK(t.name() != "position_embedding");
+        }
+        CHECK(p.graph().output(1).type().tensor_type().elem_type() == want);
+        CHECK(metadata(p, "raspc.float_type") == type);
+        CHECK(metadata(p, "raspc.hard_heads") == "[[0,0],[0,1],[1,1]]");
+    }
+}
+
+TEST_CASE("a float32 model must hold float32 values, and a hard head 2-D keys") {
+    ScratchDir dir;
+    rt::Model m = testing::lookupModel(6, 50, "float32", false, 9);
+    m.layers[0].heads[0].wq.at(4, 0) = 0.1;
+    CHECK_THROWS_WITH_AS(writeOnnx(m, dir.file("a.onnx")),
+                         doctest::Contains("which float32 cannot represent"), InternalError);
+    rt::Model wide = testing::lookupModel(6, 50, "float32", false, 9);
+    wide.layers[0].heads[2].hard = true;  // the mean head has 1-D keys
+    CHECK_THROWS_WITH_AS(writeOnnx(wide, dir.file("b.onnx")),
+                         doctest::Contains("a hard head needs 2-dimensional keys"), InternalError);
 }
 
 TEST_CASE("written files follow the ONNX form of DESIGN.md") {

@@ -11,6 +11,7 @@
 
 #include "backend/onnx_writer.h"
 #include "bench/toy_models.h"
+#include "lookup_model.h"
 #include "runtime/runner.h"
 #include "test_util.h"
 
@@ -126,4 +127,17 @@ TEST_CASE("onnxruntime agrees with the native runner on failing numerical decode
     rt::Model m = toy::shiftModel(vocab, 5);
     m.outputs[1].tolerance = 0.0;
     crossCheck(m, inputsOver(vocab, 5, 0, 5));
+}
+
+TEST_CASE("onnxruntime agrees with the native runner on float64 and float32 lookup models") {
+    // No position table, position powers, hard 2-D heads; "next" and "latest" decode exactly
+    // (the other outputs are raw numbers that only the decoder tests compare).
+    std::vector<std::string> vocab;
+    for (int t = 0; t < 7; ++t) vocab.push_back(std::to_string(t));
+    for (const char* type : {"float64", "float32"}) {
+        CAPTURE(type);
+        rt::Model m = testing::lookupModel(7, 40, type, true, 10);
+        m.outputs.resize(2);
+        crossCheck(m, inputsOver(vocab, 2, 80, 40));
+    }
 }

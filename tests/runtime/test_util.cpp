@@ -36,11 +36,13 @@ std::string readBytes(const std::string& path) {
 namespace {
 
 std::string matrixDifference(const rt::Matrix& a, const rt::Matrix& b, const std::string& what) {
+    // An absent matrix (no position powers, say) reads back as 0 x width: the same nothing.
+    if (a.rows == 0 && b.rows == 0 && a.data.empty() && b.data.empty()) return "";
     if (a.rows != b.rows || a.cols != b.cols)
         return what + ": shape " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " vs " +
                std::to_string(b.rows) + "x" + std::to_string(b.cols);
     if (a.data.size() != b.data.size() ||
-        std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) != 0)
+        std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(double)) != 0)
         return what + ": values differ";
     return "";
 }
@@ -55,10 +57,14 @@ std::string modelDifference(const rt::Model& a, const rt::Model& b) {
     if (a.version != b.version) return "version";
     if (a.source != b.source) return "source";
     if (a.floatType != b.floatType) return "floatType";
+    if (a.causal != b.causal) return "causal";
     if (auto d = matrixDifference(a.tokenEmbedding, b.tokenEmbedding, "token embedding");
         !d.empty())
         return d;
     if (auto d = matrixDifference(a.positionEmbedding, b.positionEmbedding, "position embedding");
+        !d.empty())
+        return d;
+    if (auto d = matrixDifference(a.positionPowers, b.positionPowers, "position powers");
         !d.empty())
         return d;
     if (a.layers.size() != b.layers.size()) return "layer count";
@@ -72,6 +78,7 @@ std::string modelDifference(const rt::Model& a, const rt::Model& b) {
             const rt::Head& hb = lb.heads[h];
             std::string ah = at + " head " + std::to_string(h);
             if (ha.label != hb.label) return ah + ": label";
+            if (ha.hard != hb.hard) return ah + ": hard";
             for (auto d : {matrixDifference(ha.wq, hb.wq, ah + " wq"),
                            matrixDifference(ha.wk, hb.wk, ah + " wk"),
                            matrixDifference(ha.wv, hb.wv, ah + " wv"),

@@ -1,0 +1,74 @@
+// One head's key/value cache in the incremental decoder, and the strategies that answer it.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "runtime/head_strategy.h"
+#include "runtime/hull.h"
+
+namespace raspc::rt {
+
+/// How many queries each strategy answered, and how often the hull had to scan instead.
+struct AttentionCounts {
+    int64_t scans = 0;
+    int64_t hull = 0;
+    int64_t runningSum = 0;
+    int64_t hullFallbacks = 0;  // hull queries answered by a scan (see KeyHull::best)
+};
+
+/// The keys and values of every position of one head (BOS at position 0), kept raw so that
+/// any strategy can answer from them at any step, plus the structure of the head's own
+/// strategy, brought up to date lazily when that strategy is next used.
+///
+/// Softmax is computed in double with the underflow of the model's float type: a weight whose
+/// exp would be 0 there (exp of less than `underflow`) is 0. So the keys a hard head leaves out
+/// get weight exactly 0 as in the model, whichever strategy runs. The weighted sum adds the real
+/// positions in order and BOS last, then divides by the sum of weights: with weights of exactly
+/// 0 and 1 (hard heads, and uniform heads whose BOS key scores alike or far apart) every
+/// strategy then computes the same additions in the same order and agrees to the bit; with
+/// other weights the running sum differs from the scan by rounding only.
+class HeadCache {
+public:
+    HeadCache(HeadStrategy strategy, int dk, int dv, double underflow);
+
+    /// Appends the key (dk numbers) and value (dv numbers) of the next position.
+    void append(const double* key, const double* value);
+
+    /// softmax(q . keys) . values over every position so far, into out (dv numbers), by the
+    /// head's strategy when `useStrategy`, else by a scan. Counts the query in `counts`.
+    void attend(const double* q, bool useStrategy, double* out, AttentionCounts& counts);
+
+    /// Keeps only the first `positions` positions (BOS included).
+    void truncate(size_t positions);
+
+    size_t positions() const { return positions_; }
+    HeadStrategy strategy() const { return strategy_; }
+
+private:
+    void scan(const double* q, double* out);
+    // The answer from the hull, or false when the hull cannot give it exactly.
+    bool fromHull(const double* q, double* out);
+    void fromRunningSum(const double* q, double* out);
+    // exp(shifted), or 0 where the model's float type underflows.
+    double weight(double shifted) const { return shifted < underflow_ ? 0.0 : std::exp(shifted); }
+    double score(const double* q, const double* k) const;
+
+    HeadStrategy strategy_;
+    int dk_, dv_;
+    double underflow_;
+    size_t positions_ = 0;
+    std::vector<double> keys_;    // positions x dk
+    std::vector<double> values_;  // positions x dv
+    std::vector<double> scores_;  // scratch for the scan
+
+    // The strategy's structure covers positions 1 .. synced_ - 1 (BOS is handled apart).
+    size_t synced_ = 1;
+    std::optional<KeyHull> hull_;
+    std::vector<double> valueSum_;  // running sum of the real positions' values
+};
+
+}  // namespace raspc::rt
