@@ -41,7 +41,15 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     bool numbersIn = std::all_of(ops.begin(), ops.end(), [](const Repr* r) {
         return r->allNumbers() && (!r->numerical || r->set.bounded);
     });
-    if (options_.optLevel > 0 && anyNumerical && numbersIn && n.encoding != Encoding::Categorical) {
+    // Of one-hots too, when several vary and the result has too many values to stay a
+    // one-hot: a table over their combinations would cost an MLP.
+    size_t varyingOps = std::count_if(ops.begin(), ops.end(), [](const Repr* r) {
+        return !r->isConstant;
+    });
+    bool manyOut = !outSet.bounded || (outSet.values.size() > kSmallCategorical &&
+                                       n.encoding == Encoding::Inferred && !comparedBySelect(n));
+    if (options_.optLevel > 0 && (anyNumerical || (varyingOps > 1 && manyOut)) && numbersIn &&
+        n.encoding != Encoding::Categorical) {
         std::vector<std::vector<Value>> domains;
         for (const Repr* r : ops) domains.push_back(r->numerical ? r->set.values : r->values);
         if (auto fit = affineFit(n.fn, domains)) {
@@ -224,7 +232,7 @@ const Repr& Lowering::shadow(NodeId id) {
     r.set = set;
     if (!r.numerical) r.values = set.values;
     r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
-    if (plan.route == MapRoute::Mlp && options_.optLevel > 0 && !multiplexes(m, ops, plan)) {
+    if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         // Fusion may compute it earlier, from what its operands read.
         std::optional<Fused> fused = fuse(m, true);
         if (!fused) fused = fuse(m, false);
@@ -262,15 +270,6 @@ Repr Lowering::lowerMap(NodeId id) {
     std::vector<const Repr*> ops;
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
-    if (plan.route == MapRoute::Mlp && multiplexes(*n, ops, plan)) {
-        ops.clear();
-        int ready = 0;
-        for (NodeId op : n->operands) {
-            ops.push_back(&repr(op));
-            ready = std::max(ready, ops.back()->ready);
-        }
-        return condMlp(*n, ops, mlpLayer(ready), outSet);
-    }
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         fused = fuse(*n, true);
         if (!fused) fused = fuse(*n, false);
@@ -279,6 +278,16 @@ Repr Lowering::lowerMap(NodeId id) {
                                   std::to_string(fused->leaves.size()) + " earlier s-ops");
             n = &fused->node;
         }
+    }
+    // A choice between numbers that fusion cannot make earlier gates its branches.
+    if (!fused && plan.route == MapRoute::Mlp && multiplexes(*n, ops, plan)) {
+        ops.clear();
+        int ready = 0;
+        for (NodeId op : n->operands) {
+            ops.push_back(&repr(op));
+            ready = std::max(ready, ops.back()->ready);
+        }
+        return condMlp(*n, ops, mlpLayer(ready), outSet);
     }
     // Only now are the operands lowered: a map that fusion read through gets no slot.
     ops.clear();

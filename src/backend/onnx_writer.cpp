@@ -129,8 +129,8 @@ std::string buildPositionPowers(GraphBuilder& b, const rt::Model& m, const std::
     std::string column = b.node("Unsqueeze", {index, axis1}, "embed.powers.p1");  // [seq, 1]
     std::vector<std::string> powers = {column};
     for (int e = 1; e < m.positionPowers.rows; ++e) {
-        powers.push_back(b.node("Mul", {powers.back(), column},
-                                "embed.powers.p" + std::to_string(e + 1)));
+        powers.push_back(
+            b.node("Mul", {powers.back(), column}, "embed.powers.p" + std::to_string(e + 1)));
     }
     std::string all = powers.size() == 1 ? powers.front()
                                          : b.node("Concat", powers, "embed.powers.all",
@@ -178,13 +178,13 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
                                  "embed.position_rows", {GraphBuilder::intAttr("axis", 0)});
         x = b.node("Add", {x, pos}, "embed.with_positions");
     }
-    if (powers)
-        x = b.node("Add", {x, buildPositionPowers(b, m, positions)}, "embed.with_powers");
+    if (powers) x = b.node("Add", {x, buildPositionPowers(b, m, positions)}, "embed.with_powers");
     return x;
 }
 
 // The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, and a value
-// whose exp is exactly 0 in float32 and float64 elsewhere. Positions come from the embedding's Range.
+// whose exp is exactly 0 in float32 and float64 elsewhere. Positions come from the embedding's
+// Range.
 std::string buildCausalMask(GraphBuilder& b) {
     std::string positions = "embed.positions";
     std::string axis0 = b.int64s("const.axis0", {0}, {1});
@@ -254,8 +254,7 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
         // Every head reads the layer's input; their outputs join the residual in head order.
         const std::string layerIn = x;
         for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
-            std::string out =
-                buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn, mask);
+            std::string out = buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn, mask);
             x = b.node("Add", {x, out},
                        "layer" + std::to_string(l) + ".after_head" + std::to_string(hi));
         }

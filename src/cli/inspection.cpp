@@ -146,7 +146,8 @@ std::string embeddingRole(const rt::Model& m, int dim) {
     const int vocab = static_cast<int>(m.vocab.size());
     std::vector<int> tokens, positions;
     const bool table = m.positionEmbedding.rows > 0;
-    bool atBos = m.tokenEmbedding.at(vocab, dim) != 0.0 || (table && m.positionEmbedding.at(0, dim) != 0.0);
+    bool atBos =
+        m.tokenEmbedding.at(vocab, dim) != 0.0 || (table && m.positionEmbedding.at(0, dim) != 0.0);
     bool allOnes = true;
     for (int t = 0; t < vocab; ++t) {
         double v = m.tokenEmbedding.at(t, dim);

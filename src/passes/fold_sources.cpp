@@ -12,6 +12,8 @@ namespace {
 // A folded function is a tree over the source; shared subchains are copied into it, so a
 // chain that would grow past this many nodes stays as it is.
 constexpr size_t kMaxChainNodes = 256;
+// Numbers with at most this many values stay one-hots in lowering (kSmallCategorical there).
+constexpr size_t kFewValues = 8;
 
 /// A map chain as a tree: the source itself, a constant, or a function of sub-chains.
 struct Chain {
@@ -35,6 +37,14 @@ struct Chain {
         return fn(args);
     }
 };
+
+/// Whether lowering will surely keep `n` as a one-hot (so a map of it is a relabelling).
+bool oneHot(const Node& n, const ValueSet& set) {
+    if (!set.bounded || n.isSelector()) return false;
+    if (n.kind == OpKind::Tokens || n.kind == OpKind::Indices) return true;
+    if (n.encoding != Encoding::Inferred) return n.encoding == Encoding::Categorical;
+    return !set.allNumbers() || set.values.size() <= kFewValues;
+}
 
 }  // namespace
 
@@ -77,10 +87,11 @@ Graph foldSingleSourceMaps(const Graph& g, std::vector<NodeId>& outputs, const D
             single = single && (common < 0 || common == s);
             common = s;
         }
-        // Only a source whose values can be enumerated: the folded map must be tabulable.
+        // Only sources that will be one-hots, whose maps are relabellings: the input's own
+        // s-ops, and s-ops of few or non-numeric values (or annotated categorical). A chain
+        // over numbers is left to lowering, which fuses it with the encodings in view.
         bool foldable = single && common >= 0 && total <= kMaxChainNodes &&
-                        sets[static_cast<size_t>(common)].bounded &&
-                        !g[common].isSelector();
+                        oneHot(g[common], sets[static_cast<size_t>(common)]);
         if (!foldable) {
             rw.copy(id);
             continue;
