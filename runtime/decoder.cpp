@@ -71,22 +71,23 @@ Decoder::Decoder(const Model& m, Attention attention)
     for (size_t l = 0; l < m.layers.size(); ++l) {
         const Layer& layer = m.layers[l];
         PreparedLayer p;
-        p.qkv = SparseWeights<double>::from(sideBySide(layer, m.width, p.qkvOffset));
+        p.qkv = VectorWeights(sideBySide(layer, m.width, p.qkvOffset));
         std::vector<HeadCache> heads;
         for (size_t h = 0; h < layer.heads.size(); ++h) {
             const Head& head = layer.heads[h];
-            p.wo.push_back(SparseWeights<double>::from(head.wo));
+            p.wo.emplace_back(head.wo);
+            p.valueWidth += static_cast<size_t>(head.wv.cols);
             heads.emplace_back(strategies_[l][h], head.wq.cols, head.wv.cols, underflow);
         }
         p.hasMlp = layer.mlp.w1.cols > 0;
         if (p.hasMlp) {
-            p.w1 = SparseWeights<double>::from(layer.mlp.w1);
-            p.w2 = SparseWeights<double>::from(layer.mlp.w2);
+            p.w1 = VectorWeights(layer.mlp.w1);
+            p.w2 = VectorWeights(layer.mlp.w2);
         }
         layers_.push_back(std::move(p));
         cache_.push_back(std::move(heads));
     }
-    for (const Output& o : m.outputs) readouts_.push_back(SparseWeights<double>::from(o.readout));
+    for (const Output& o : m.outputs) readouts_.emplace_back(o.readout);
     advance(static_cast<int32_t>(m.vocab.size()), 0);  // BOS
 }
 
@@ -98,8 +99,8 @@ int Decoder::headCount() const {
 
 void Decoder::rewind(int length) {
     if (length < 0 || length > length_)
-        throw InputError("cannot rewind to " + std::to_string(length) + " tokens: " +
-                         std::to_string(length_) + " are decoded");
+        throw InputError("cannot rewind to " + std::to_string(length) +
+                         " tokens: " + std::to_string(length_) + " are decoded");
     length_ = length;
     for (auto& layer : cache_)
         for (HeadCache& head : layer) head.truncate(static_cast<size_t>(length) + 1);
@@ -120,13 +121,11 @@ void Decoder::advance(int32_t tokenId, int position) {
 
         if (!heads.empty()) {
             // Every head reads the residual as it was before the layer: project them all first.
-            qkv_.assign(static_cast<size_t>(layer.qkv.cols), 0.0);
-            addVectorProduct(x_.data(), layer.qkv, qkv_.data());
+            qkv_.assign(static_cast<size_t>(layer.qkv.cols()), 0.0);
+            layer.qkv.addProduct(x_.data(), qkv_.data());
             watch.lap(stats_.projectionSeconds);
 
-            size_t mixedSize = 0;
-            for (const Head& h : weights.heads) mixedSize += static_cast<size_t>(h.wv.cols);
-            mixed_.resize(mixedSize);
+            mixed_.resize(layer.valueWidth);
             double* mixed = mixed_.data();
             for (size_t h = 0; h < heads.size(); ++h) {
                 const int dk = weights.heads[h].wq.cols;
@@ -139,17 +138,28 @@ void Decoder::advance(int32_t tokenId, int position) {
 
             mixed = mixed_.data();
             for (size_t h = 0; h < heads.size(); ++h) {
-                addVectorProduct(mixed, layer.wo[h], x_.data());
+                layer.wo[h].addProduct(mixed, x_.data());
                 mixed += weights.heads[h].wv.cols;
             }
             watch.lap(stats_.projectionSeconds);
         }
 
         if (!layer.hasMlp) continue;
-        hidden_.assign(static_cast<size_t>(layer.w1.cols), 0.0);
-        addVectorProduct(x_.data(), layer.w1, hidden_.data());
-        for (double& h : hidden_) h = std::max(h, 0.0);
-        addVectorProduct(hidden_.data(), layer.w2, x_.data());
+        hidden_.assign(static_cast<size_t>(layer.w1.cols()), 0.0);
+        layer.w1.addProduct(x_.data(), hidden_.data());
+        // The ReLU: lookup-table MLPs are wide but few units fire, so w2 visits only the
+        // units above 0 (listed without branches, which the data would mispredict) and the
+        // others need not be zeroed.
+        const double* hidden = hidden_.data();
+        const int units = layer.w1.cols();
+        if (active_.size() < static_cast<size_t>(units)) active_.resize(static_cast<size_t>(units));
+        int* active = active_.data();
+        int fired = 0;
+        for (int u = 0; u < units; ++u) {
+            active[fired] = u;
+            fired += hidden[u] > 0.0;
+        }
+        layer.w2.addProductAt(hidden, active, fired, x_.data());
         watch.lap(stats_.mlpSeconds);
     }
     ++stats_.steps;
@@ -158,9 +168,9 @@ void Decoder::advance(int32_t tokenId, int position) {
 void Decoder::readOutputs(std::vector<OutputValues>& out) {
     out.resize(model_.outputs.size());
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
-        const SparseWeights<double>& readout = readouts_[o];
-        logits_.assign(static_cast<size_t>(readout.cols), 0.0);
-        addVectorProduct(x_.data(), readout, logits_.data());
+        const VectorWeights& readout = readouts_[o];
+        logits_.assign(static_cast<size_t>(readout.cols()), 0.0);
+        readout.addProduct(x_.data(), logits_.data());
         if (model_.outputs[o].kind == OutputKind::Numerical) {
             out[o].values.push_back(logits_[0]);
             continue;

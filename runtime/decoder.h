@@ -8,9 +8,9 @@
 #include "runtime/errors.h"
 #include "runtime/head_cache.h"
 #include "runtime/head_strategy.h"
-#include "runtime/kernels.h"
 #include "runtime/model.h"
 #include "runtime/runner.h"
+#include "runtime/vector_weights.h"
 
 namespace raspc::rt {
 
@@ -78,10 +78,11 @@ private:
     // One layer's weights prepared for single-row products: the q, k and v projections of all
     // heads side by side in one matrix (head h's q at qkvOffset[h], then its k, then its v).
     struct PreparedLayer {
-        SparseWeights<double> qkv;
+        VectorWeights qkv;
         std::vector<int> qkvOffset;
-        std::vector<SparseWeights<double>> wo;
-        SparseWeights<double> w1, w2;
+        std::vector<VectorWeights> wo;
+        size_t valueWidth = 0;  // all heads' dv together
+        VectorWeights w1, w2;
         bool hasMlp = false;
     };
 
@@ -92,9 +93,10 @@ private:
     Attention attention_;
     std::vector<std::vector<HeadStrategy>> strategies_;
     std::vector<PreparedLayer> layers_;
-    std::vector<SparseWeights<double>> readouts_;
+    std::vector<VectorWeights> readouts_;
     std::vector<std::vector<HeadCache>> cache_;  // [layer][head]
     std::vector<double> x_, qkv_, mixed_, hidden_, logits_, scratch_;
+    std::vector<int> active_;  // the hidden units a ReLU left non-zero (a prefix of it)
     int length_ = 0;
     bool timing_ = false;
     DecoderStats stats_;

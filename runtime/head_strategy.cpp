@@ -53,7 +53,8 @@ std::vector<std::vector<HeadStrategy>> chooseStrategies(const Model& m) {
             bool constantKey = true;
             for (int r = 0; r < h.wk.rows && constantKey; ++r) {
                 if (constant[static_cast<size_t>(r)]) continue;
-                for (int c = 0; c < h.wk.cols && constantKey; ++c) constantKey = h.wk.at(r, c) == 0.0;
+                for (int c = 0; c < h.wk.cols && constantKey; ++c)
+                    constantKey = h.wk.at(r, c) == 0.0;
             }
             if (constantKey)
                 heads.push_back(HeadStrategy::RunningSum);

@@ -26,10 +26,35 @@ double orientation(double ax, double ay, double bx, double by, double cx, double
 
 KeyHull::KeyHull(int valueWidth) : valueWidth_(valueWidth) {}
 
-int64_t KeyHull::find(double x, double y) const {
-    if (auto it = upper_.find(Vertex{x, y}); it != upper_.end() && it->y == y) return it->acc;
-    if (auto it = lower_.find(Vertex{x, -y}); it != lower_.end() && it->y == -y) return it->acc;
-    return -1;
+KeyHull::KeyHull(const KeyHull& other)
+    : valueWidth_(other.valueWidth_),
+      upper_(other.upper_),
+      lower_(other.lower_),
+      sums_(other.sums_),
+      counts_(other.counts_),
+      inserted_(other.inserted_),
+      usable_(other.usable_) {
+    relinkAll(upper_);
+    relinkAll(lower_);
+}
+
+KeyHull& KeyHull::operator=(const KeyHull& other) {
+    if (this != &other) *this = KeyHull(other);
+    return *this;
+}
+
+void KeyHull::relinkAll(Chain& chain) {
+    const Vertex* after = nullptr;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        it->next = after;
+        after = &*it;
+    }
+}
+
+KeyHull::Chain::iterator KeyHull::seek(Chain& chain, double x) {
+    // Keys often arrive left to right (positions, growing values): no tree walk for those.
+    if (chain.empty() || chain.rbegin()->x < x) return chain.end();
+    return chain.lower_bound(Vertex{x, 0.0});
 }
 
 void KeyHull::relink(Chain& chain, Chain::iterator it) {
@@ -38,20 +63,15 @@ void KeyHull::relink(Chain& chain, Chain::iterator it) {
     if (it != chain.begin()) std::prev(it)->next = &*it;
 }
 
-bool KeyHull::insertInto(Chain& chain, double x, double sy, int64_t acc) {
-    // A vertex straight above (or at) the point hides it; one straight below it is hidden.
-    auto at = chain.find(Vertex{x, sy});
-    if (at != chain.end()) {
-        if (sy <= at->y) return false;
-        at = chain.erase(at);
-        if (at != chain.begin()) {
-            auto before = std::prev(at);
-            before->next = at == chain.end() ? nullptr : &*at;
-        }
+bool KeyHull::insertInto(Chain& chain, Chain::iterator right, double x, double sy, int64_t acc) {
+    // A vertex straight above the point hides it; one straight below it is hidden.
+    if (right != chain.end() && right->x == x) {
+        if (sy <= right->y) return false;
+        right = chain.erase(right);
+        if (right != chain.begin()) relink(chain, std::prev(right));
     }
 
     // Between two vertices, the point must lie strictly above the edge joining them.
-    auto right = chain.lower_bound(Vertex{x, sy});
     if (right != chain.end() && right != chain.begin()) {
         auto left = std::prev(right);
         if (orientation(left->x, left->y, right->x, right->y, x, sy) <= 0) return false;
@@ -82,16 +102,21 @@ void KeyHull::insert(double x, double y, const double* value) {
     if (!std::isfinite(x) || !std::isfinite(y)) usable_ = false;
     if (!usable_) return;
 
-    int64_t acc = find(x, y);
-    const bool fresh = acc < 0;
-    if (fresh) {
+    // A point already merged at (x, y) is a vertex of one chain or both.
+    auto upperAt = seek(upper_, x);
+    auto lowerAt = seek(lower_, x);
+    int64_t acc = -1;
+    if (upperAt != upper_.end() && upperAt->x == x && upperAt->y == y) acc = upperAt->acc;
+    if (lowerAt != lower_.end() && lowerAt->x == x && lowerAt->y == -y) acc = lowerAt->acc;
+
+    if (acc < 0) {
         acc = static_cast<int64_t>(counts_.size());
         counts_.push_back(0);
         sums_.resize(sums_.size() + static_cast<size_t>(valueWidth_), 0.0);
         // Both chains may take it (a point can be a vertex of both); the first insertion must
         // not decide the second, so both are tried.
-        const bool inUpper = insertInto(upper_, x, y, acc);
-        const bool inLower = insertInto(lower_, x, -y, acc);
+        const bool inUpper = insertInto(upper_, upperAt, x, y, acc);
+        const bool inLower = insertInto(lower_, lowerAt, x, -y, acc);
         if (!inUpper && !inLower) {
             // Inside the hull: it can never be the best, now or later.
             counts_.pop_back();

@@ -20,14 +20,20 @@ inline double dot2(double q0, double q1, double k0, double k1) {
 /// mean needs; a point that is not a hull vertex can never be the unique best, so it is dropped
 /// (a later point at the same place is dropped too: it cannot become a vertex either).
 ///
-/// Insertion costs O(log n) amortised (each point enters and leaves the hull at most once) and
-/// a query O(log n). Orientation tests use the coordinates' differences with an accurate
-/// difference of products, so the hull is exact for integer coordinates below 2^26 and within
-/// rounding otherwise.
+/// Insertion costs O(log n) amortised (each point enters and leaves the hull at most once; a
+/// point right of all others costs no search) and a query O(log n). Orientation tests take the
+/// coordinates' differences and an accurate difference of products, so the hull is exact
+/// whenever those differences are (integer coordinates below 2^52, say: keys (2k, -k^2) up to
+/// k = 6 * 10^7) and within rounding otherwise.
 class KeyHull {
 public:
     /// `valueWidth` numbers per value vector.
     explicit KeyHull(int valueWidth);
+    // A copy re-links its vertices to its own neighbours; a move keeps the nodes, and so the links.
+    KeyHull(const KeyHull& other);
+    KeyHull& operator=(const KeyHull& other);
+    KeyHull(KeyHull&&) = default;
+    KeyHull& operator=(KeyHull&&) = default;
 
     /// Adds the point (x, y) with `value` (valueWidth numbers). A NaN or infinite coordinate
     /// makes the hull unusable: every later query returns nothing, so callers scan instead.
@@ -75,20 +81,22 @@ private:
     };
     using Chain = std::set<Vertex, Order>;
 
-    // Adds (x, sy) to `chain` (sy is y times the chain's sign) unless it lies on or under it.
-    // Returns false when it was rejected.
-    static bool insertInto(Chain& chain, double x, double sy, int64_t acc);
+    // The first vertex of `chain` at or right of x.
+    static Chain::iterator seek(Chain& chain, double x);
+    // Adds (x, sy) to `chain` (sy is y times the chain's sign; `right` is seek(chain, x))
+    // unless it lies on or under the chain. Returns false when it was rejected.
+    static bool insertInto(Chain& chain, Chain::iterator right, double x, double sy, int64_t acc);
     // Re-links the `next` pointer of the vertex before `it` and of `it` itself.
     static void relink(Chain& chain, Chain::iterator it);
+    // Re-links every vertex of `chain`.
+    static void relinkAll(Chain& chain);
     // The vertex of `chain` maximising q0 * x + q1s * y for q1s > 0.
     static Chain::const_iterator argmax(const Chain& chain, double q0, double q1s);
-    // The merged point at exactly (x, y), or -1.
-    int64_t find(double x, double y) const;
 
     int valueWidth_;
-    Chain upper_;  // sign +1: answers queries with q1 > 0
-    Chain lower_;  // sign -1: answers queries with q1 < 0
-    std::vector<double> sums_;    // per merged point, valueWidth numbers
+    Chain upper_;               // sign +1: answers queries with q1 > 0
+    Chain lower_;               // sign -1: answers queries with q1 < 0
+    std::vector<double> sums_;  // per merged point, valueWidth numbers
     std::vector<int64_t> counts_;
     int64_t inserted_ = 0;
     bool usable_ = true;

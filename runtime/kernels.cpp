@@ -144,12 +144,14 @@ __attribute__((always_inline)) inline void tileMatmulBody(const T* a, size_t row
 
 // Cloned for AVX2 and chosen at load time, so the binary stays portable. (GCC cannot clone
 // a template, hence one plain function per scalar.)
-__attribute__((target_clones("avx2", "default"))) void tileMatmul(
-    const float* a, size_t rows, const SparseWeights<float>& w, float* c) {
+__attribute__((target_clones("avx2", "default"))) void tileMatmul(const float* a, size_t rows,
+                                                                  const SparseWeights<float>& w,
+                                                                  float* c) {
     tileMatmulBody(a, rows, w, c);
 }
-__attribute__((target_clones("avx2", "default"))) void tileMatmul(
-    const double* a, size_t rows, const SparseWeights<double>& w, double* c) {
+__attribute__((target_clones("avx2", "default"))) void tileMatmul(const double* a, size_t rows,
+                                                                  const SparseWeights<double>& w,
+                                                                  double* c) {
     tileMatmulBody(a, rows, w, c);
 }
 
@@ -208,17 +210,6 @@ void multiplyAdd(const T* a, size_t rows, bool aMostlyZero, const SparseWeights<
     scratch.resize(size);
     multiply(a, rows, aMostlyZero, w, scratch.data());
     for (size_t i = 0; i < size; ++i) x[i] += scratch[i];
-}
-
-void addVectorProduct(const double* x, const SparseWeights<double>& w, double* out) {
-    const int* start = w.rowStart.data();
-    const int* columns = w.columns.data();
-    const double* values = w.values.data();
-    for (size_t t = 0; t < w.nonZeroRows.size(); ++t) {
-        const double xr = x[w.nonZeroRows[t]];
-        if (xr == 0.0) continue;
-        for (int e = start[t]; e < start[t + 1]; ++e) out[columns[e]] += xr * values[e];
-    }
 }
 
 template struct SparseWeights<float>;

@@ -1,5 +1,5 @@
-// The native runner's matrix products: activations times mostly-zero weight matrices, in
-// float (float32 models) or double (float64 models and the incremental decoder).
+// The batched runner's matrix products: activations times mostly-zero weight matrices, in
+// float (float32 models) or double (float64 models).
 #pragma once
 
 #include <cstddef>
@@ -49,10 +49,5 @@ void multiply(const T* a, size_t rows, bool aMostlyZero, const SparseWeights<T>&
 template <typename T>
 void multiplyAdd(const T* a, size_t rows, bool aMostlyZero, const SparseWeights<T>& w, T* x,
                  std::vector<T>& scratch);
-
-/// out (w.cols) += x (w.rows) * w for one vector, visiting only the non-zero weights whose
-/// row has a non-zero x: the incremental decoder's product, where one row is all there is.
-/// Each entry of out gets its products added in increasing row order.
-void addVectorProduct(const double* x, const SparseWeights<double>& w, double* out);
 
 }  // namespace raspc::rt

@@ -74,11 +74,11 @@ struct Output {
 /// position, which the ONNX graph and the runner prepend themselves; token id vocab.size()
 /// is BOS.
 struct Model {
-    std::vector<std::string> vocab;   // token id -> token as written (one char, or an atom)
-    std::string tokenType = "str";    // "str", "int", "float", "bool"
-    int maxLen = 0;                   // longest input, BOS not counted
-    int width = 0;                    // residual width d
-    Matrix tokenEmbedding;            // (vocab.size() + 1) x d; last row is BOS
+    std::vector<std::string> vocab;  // token id -> token as written (one char, or an atom)
+    std::string tokenType = "str";   // "str", "int", "float", "bool"
+    int maxLen = 0;                  // longest input, BOS not counted
+    int width = 0;                   // residual width d
+    Matrix tokenEmbedding;           // (vocab.size() + 1) x d; last row is BOS
     /// (maxLen + 1) x d with row 0 for BOS, or 0 x d: no position table (models for inputs
     /// of millions of positions use positionPowers instead).
     Matrix positionEmbedding;
@@ -88,8 +88,8 @@ struct Model {
     std::vector<Layer> layers;
     std::vector<Output> outputs;
 
-    std::string version;              // raspc version that wrote it
-    std::string source;               // program file it was compiled from
+    std::string version;  // raspc version that wrote it
+    std::string source;   // program file it was compiled from
     /// "float32" or "float64": the type the ONNX graph computes in. Runners may compute a
     /// float32 model in float32 and must compute a float64 model in double.
     std::string floatType = "float32";

@@ -45,7 +45,7 @@ inline constexpr std::string_view kKeyWidth = "raspc.width";               // re
 inline constexpr std::string_view kKeyOutputs = "raspc.outputs";           // JSON [name, ...]
 inline constexpr std::string_view kKeyLayers = "raspc.layers";             // JSON [{heads, mlp}]
 inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // for people
-inline constexpr std::string_view kKeyFloatType = "raspc.float_type";  // float32|float64
+inline constexpr std::string_view kKeyFloatType = "raspc.float_type";      // float32|float64
 /// Optional: the heads with Head::hard set, as JSON [[layer, head], ...]; absent when none.
 inline constexpr std::string_view kKeyHardHeads = "raspc.hard_heads";
 /// Optional: "true" when attention is causally masked (absent in older files: not causal).

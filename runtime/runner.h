@@ -20,10 +20,10 @@ std::vector<int32_t> encodeTokens(const Model& m, std::span<const std::string> t
 
 /// One output's raw values for one sequence, one entry per input position (BOS excluded).
 struct OutputValues {
-    std::vector<int64_t> ids;    // categorical: index into Output::table
+    std::vector<int64_t> ids;     // categorical: index into Output::table
     std::vector<double> margins;  // categorical: best minus second-best score (1 for a clean
-                                 // one-hot; near 0 when an aggregate averaged two values)
-    std::vector<double> values;  // numerical: the model's number, not yet decoded
+                                  // one-hot; near 0 when an aggregate averaged two values)
+    std::vector<double> values;   // numerical: the model's number, not yet decoded
 };
 
 /// The smallest margin decode() accepts for a categorical output: a clean one-hot has 1, a

@@ -182,9 +182,8 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     return x;
 }
 
-// The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, and a value
-// whose exp is exactly 0 in float32 and float64 elsewhere. Positions come from the embedding's
-// Range.
+// The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, -infinity
+// elsewhere. Positions come from the embedding's Range.
 std::string buildCausalMask(GraphBuilder& b) {
     std::string positions = "embed.positions";
     std::string axis0 = b.int64s("const.axis0", {0}, {1});
@@ -192,7 +191,10 @@ std::string buildCausalMask(GraphBuilder& b) {
     std::string rows = b.node("Unsqueeze", {positions, axis1}, "mask.queries");  // [seq, 1]
     std::string cols = b.node("Unsqueeze", {positions, axis0}, "mask.keys");     // [1, seq]
     std::string ahead = b.node("Greater", {cols, rows}, "mask.ahead");           // key > query
-    std::string blocked = b.floats("const.mask_blocked", {-1e9}, {});
+    // -infinity, not a large negative number: lookup heads' scores can pass 10^12, and a later
+    // key must get weight exactly 0 whatever its score (BOS keeps every row's maximum finite).
+    std::string blocked =
+        b.floats("const.mask_blocked", {-std::numeric_limits<double>::infinity()}, {});
     std::string open = b.floats("const.mask_open", {0.0}, {});
     return b.node("Where", {ahead, blocked, open}, "mask.bias");
 }

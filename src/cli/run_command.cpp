@@ -10,6 +10,7 @@
 #include "backend/lower.h"
 #include "cli/commands.h"
 #include "runtime/decoder.h"
+#include "runtime/next_token.h"
 #include "runtime/onnx_reader.h"
 #include "runtime/runner.h"
 
@@ -51,6 +52,7 @@ struct Generation {
 int generate(const rt::Model& m, const std::string& prompt, const Generation& gen, bool asJson) {
     if (m.outputs.empty()) throw UserError("the model has no output to generate from");
     const rt::Output& next = m.outputs.front();
+    const rt::NextToken nextToken(m);
     rt::Decoder decoder(m, gen.attention == "scan" ? rt::Attention::Scan : rt::Attention::Auto);
     std::vector<std::string> tokens = parseModelInput(prompt, m.tokenType);
     std::vector<int32_t> ids = rt::encodeTokens(m, tokens);
@@ -59,22 +61,26 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
 
     const bool strings = m.tokenType == "str";
     const bool progress = !asJson && isatty(STDERR_FILENO);
+    // A terminal sees every token at once; a pipe gets them in bursts at least every 50 ms, as
+    // a write per token would cost more than the token.
+    const bool flushEach = isatty(STDOUT_FILENO);
     auto start = std::chrono::steady_clock::now();
-    auto lastReport = start;
+    auto lastReport = start, lastFlush = start;
     std::vector<std::string> generated;
     std::string stopped = "max steps";
     if (!asJson) std::cout << prompt << std::flush;
     for (int step = 0; step < gen.maxSteps; ++step) {
-        std::string token = rt::decode(next, outs.front()).front();
-        auto it = std::find(m.vocab.begin(), m.vocab.end(), token);
-        if (it == m.vocab.end()) {
+        const int32_t id = nextToken(outs.front());
+        if (id < 0) {
             if (!asJson) std::cout << "\n";
             throw UserError("generation stopped after " + std::to_string(generated.size()) +
-                            " tokens: output '" + next.name + "' gave '" + token +
+                            " tokens: output '" + next.name + "' gave '" +
+                            nextToken.text(outs.front()) +
                             "', which is not a token of the vocabulary");
         }
+        const std::string& token = m.vocab[static_cast<size_t>(id)];
         generated.push_back(token);
-        if (!asJson) std::cout << (strings ? "" : " ") << token << std::flush;
+        if (!asJson) std::cout << (strings ? "" : " ") << token;
         if (gen.stop && token == *gen.stop) {
             stopped = "stop token";
             break;
@@ -83,8 +89,12 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
             stopped = "maximum length";
             break;
         }
-        outs = decoder.step(static_cast<int32_t>(it - m.vocab.begin()));
+        outs = decoder.step(id);
         auto now = std::chrono::steady_clock::now();
+        if (!asJson && (flushEach || now - lastFlush > std::chrono::milliseconds(50))) {
+            std::cout << std::flush;
+            lastFlush = now;
+        }
         if (progress && now - lastReport > std::chrono::milliseconds(250)) {
             double seconds = std::chrono::duration<double>(now - start).count();
             std::cerr << "\r" << generated.size() << " steps, "

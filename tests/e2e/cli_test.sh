@@ -90,6 +90,10 @@ for _ in $(seq 62); do
 done
 expect 0 "$expected" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" \
     --max-steps 100
+expect 0 "$expected" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" \
+    --max-steps 100 --attention=scan
+expect 2 "attention" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" \
+    --attention=fast
 trace=$("$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --max-steps 62)
 shifted="${trace#* } 0"
 predicted=$("$raspc" eval "$root/samples/fibonacci_mod3.rasp" --input "$trace" --json |

@@ -4,9 +4,13 @@
 //             position from the prompt's last token on, the token that follows it
 //   generate  raspc run --generate on the compiled model writes the reference trace
 //   ort       onnxruntime, running the full model on each growing prefix of the reference
-//             trace, predicts the next token at the prefix's last position
+//             trace, predicts the next token at the prefix's last position (and, on the
+//             longest prefix, at every position from the prompt's last token on)
 // Usage: node trace_check.mjs --raspc build/raspc --reference build/.../trace_reference
 //            --root REPO --work DIR --check interp|generate|ort --case NAME [--tokens N]
+//            [--max-len N]
+// --max-len overrides the sample's maximum length (when compiling and evaluating) and checks
+// only the tokens that fit after the prompt.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +41,9 @@ const kCases = {
                                  interp: 40, generate: 40, ort: 40 },
     cellular_automaton: { sample: 'cellular_automaton', prompt: '...............................#|',
                           strings: true, interp: 10000, generate: 10000, ort: 200 },
+    // A narrow row: many rows, and both edges, within few tokens.
+    cellular_automaton_narrow: { sample: 'cellular_automaton', prompt: '.#..##.#.#|',
+                                 strings: true, interp: 2000, generate: 10000, ort: 200 },
     // fibonacci_mod3 is compiled with max_len 64: 62 tokens fit after its prompt.
     fibonacci_mod3: { sample: 'fibonacci_mod3', prompt: '1 1', strings: false,
                       interp: 62, generate: 62, ort: 62 },
@@ -53,6 +60,8 @@ function parseArgs(argv) {
         throw new Error(`unknown check '${args.check}'`);
     return args;
 }
+
+const lengthFlags = (args) => (args['max-len'] ? ['--max-len', args['max-len']] : []);
 
 const run = (cmd, argv) => execFileSync(cmd, argv, { maxBuffer: 1 << 30, encoding: 'utf8' });
 
@@ -104,8 +113,8 @@ function checkInterp(args, c, label, n) {
     const reference = referenceTrace(args, c, n);
     // The prediction for the last reference token comes from the position before it.
     const input = [...prompt, ...reference.slice(0, n - 1)];
-    const out = JSON.parse(run(args.raspc, ['eval', program, '--json', '--input',
-                                            joinTokens(input, c.strings)]));
+    const out = JSON.parse(run(args.raspc, ['eval', program, '--json', ...lengthFlags(args),
+                                            '--input', joinTokens(input, c.strings)]));
     const values = Object.values(out.outputs)[0];
     return compare(label, c, prompt, reference, values.slice(prompt.length - 1));
 }
@@ -113,7 +122,7 @@ function checkInterp(args, c, label, n) {
 function compileModel(args, c) {
     const program = path.join(args.root, 'samples', `${c.sample}.rasp`);
     const model = path.join(args.work, `${c.sample}.onnx`);
-    run(args.raspc, ['compile', program, '-o', model, '--force']);
+    run(args.raspc, ['compile', program, '-o', model, '--force', ...lengthFlags(args)]);
     return model;
 }
 
@@ -135,23 +144,30 @@ async function checkOrt(args, c, label, n) {
     const prompt = splitTokens(c.prompt, c.strings);
     const reference = referenceTrace(args, c, n);
 
+    let decoded = [];
     const predicted = [];
     for (let k = 0; k < n; k++) {
         const ids = encodeTokens(model, [...prompt, ...reference.slice(0, k)]);
         const tokens = new ort.Tensor('int64', tokensData([ids]), [1, ids.length]);
         const fetched = await session.run({ tokens });
-        const decoded = decodeOutput(output, fetched[output.name].data);
+        decoded = decodeOutput(output, fetched[output.name].data);
         predicted.push(decoded[decoded.length - 1]);
         if (predicted[k] !== reference[k]) break;
     }
-    return compare(label, c, prompt, reference, predicted);
+    if (!compare(label, c, prompt, reference, predicted)) return false;
+    // The longest prefix's earlier positions must predict their next tokens too: a causal model
+    // gives every position what it gives that position's own prefix.
+    return compare(`${label} (every position of the longest prefix)`, c, prompt,
+                   reference.slice(0, n - 1), decoded.slice(prompt.length - 1, -1));
 }
 
 async function main() {
     const args = parseArgs(process.argv.slice(2));
     fs.mkdirSync(args.work, { recursive: true });
     const c = kCases[args.case];
-    const n = Number(args.tokens ?? c[args.check]);
+    let n = Number(args.tokens ?? c[args.check]);
+    if (args['max-len'])
+        n = Math.min(n, Number(args['max-len']) - splitTokens(c.prompt, c.strings).length);
     const label = `${args.check} ${args.case}`;
     const checks = { interp: checkInterp, generate: checkGenerate, ort: checkOrt };
     const ok = await checks[args.check](args, c, label, n);

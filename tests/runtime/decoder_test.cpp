@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -153,6 +154,25 @@ TEST_CASE("decoder: rewinding and switching attention keep the trace") {
     CHECK(decoder.length() == 1200);
     checkSame(want, got, 1e-12);
     CHECK_THROWS_AS(decoder.rewind(1201), rt::InputError);
+}
+
+TEST_CASE("decoder: a copy decodes on by itself") {
+    rt::Model m = testing::lookupModel(10, 2000, "float64", false, 8);
+    rt::Decoder reference(m, rt::Attention::Scan);
+    auto want = generate(reference, 800);
+
+    rt::Decoder decoder(m);
+    std::vector<std::vector<rt::OutputValues>> got = generate(decoder, 400);
+    std::optional<rt::Decoder> copy(decoder);
+    for (int i = 0; i < 50; ++i) decoder.step(static_cast<int32_t>(i % 10));  // diverge
+    rt::Decoder copied = *copy;
+    copy.reset();  // the copy's hull must not point into the original, nor this into the copy
+    int32_t token = static_cast<int32_t>(got.back()[0].ids[0]);
+    for (int i = 0; i < 400; ++i) {
+        got.push_back(copied.step(token));
+        token = static_cast<int32_t>(got.back()[0].ids[0]);
+    }
+    checkSame(want, got, 0.0);
 }
 
 TEST_CASE("decoder: timing splits the work when asked") {

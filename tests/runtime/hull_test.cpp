@@ -81,7 +81,8 @@ TEST_CASE("hull: random small integer points, with many duplicates and collinear
         const int range = 1 + trial % 12;  // small ranges force duplicates and collinearity
         std::uniform_int_distribution<int> coordinate(-range, range);
         std::vector<Point> pts(1 + rng() % 60);
-        for (Point& p : pts) p = {double(coordinate(rng)), double(coordinate(rng)), double(rng() % 100)};
+        for (Point& p : pts)
+            p = {double(coordinate(rng)), double(coordinate(rng)), double(rng() % 100)};
         runAgainstBruteForce(pts, rng, 5);
     }
 }

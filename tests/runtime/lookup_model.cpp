@@ -75,7 +75,8 @@ rt::Model lookupModel(int vocabSize, int maxLen, const char* floatType, bool sof
     std::mt19937 rng(seed);
     std::normal_distribution<float> normal(0.0f, 1.0f);  // float: exact in a float32 model
     auto randomInto = [&](rt::Matrix& w, int row, double scale) {
-        for (int c2 = 0; c2 < w.cols; ++c2) w.at(row, c2) = static_cast<double>(normal(rng)) * scale;
+        for (int c2 = 0; c2 < w.cols; ++c2)
+            w.at(row, c2) = static_cast<double>(normal(rng)) * scale;
     };
 
     // A hard head looking up the positions whose token is (t + shift) mod v: key (2u, -u^2)

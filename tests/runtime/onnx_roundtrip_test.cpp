@@ -66,8 +66,8 @@ TEST_CASE("round trip: float64 and float32 models with hard heads and position p
 
         onnx::ModelProto p = readProto(path);
         CHECK_NOTHROW(onnx::checker::check_model(p));
-        const int want = std::string(type) == "float64" ? onnx::TensorProto::DOUBLE
-                                                        : onnx::TensorProto::FLOAT;
+        const int want =
+            std::string(type) == "float64" ? onnx::TensorProto::DOUBLE : onnx::TensorProto::FLOAT;
         for (const auto& t : p.graph().initializer()) {
             if (t.data_type() != onnx::TensorProto::INT64) CHECK(t.data_type() == want);
             CHECK(t.name() != "position_embedding");
