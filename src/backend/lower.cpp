@@ -98,8 +98,8 @@ rt::Model Lowering::run(CompileReport* report) {
     static const char* const kTokenTypes[] = {"str", "int", "float", "bool"};
     m.tokenType = kTokenTypes[static_cast<int>(g_.tokenType)];
     m.causal = g_.causal;
-    // Long programs hold squared positions, far past float32's exact whole numbers (2^24).
-    const bool float64 = longInputs();
+    // Lookups of long programs need float64 (lowerLookup says why); nothing else does.
+    const bool float64 = !float64Reason_.empty();
     m.floatType = float64 ? "float64" : "float32";
     m.version = RASPC_VERSION;
     m.source = options_.sourceName;
@@ -251,11 +251,7 @@ rt::Model Lowering::run(CompileReport* report) {
     }
 
     if (report) {
-        if (float64) {
-            report->floatReason = "positions up to " + std::to_string(options_.maxLen - 1) +
-                                  " are squared in lookups, past float32's exact whole "
-                                  "numbers (2^24)";
-        }
+        report->floatReason = float64Reason_;
         report->layers = layers;
         report->width = d;
         report->virtualWidth = static_cast<int>(bos_.size());

@@ -109,6 +109,18 @@ Repr Lowering::lowerLookup(NodeId id) {
                       ", too large for float64 scores to keep apart; lower max_len");
     }
 
+    // float32 keeps whole numbers exact up to 2^24 and about 7 digits: too few for these
+    // scores (the first lookup that needs more says why).
+    if (float64Reason_.empty() && largest * 0x1p-21 > kHardGap64 / 8.0) {
+        float64Reason_ = positional
+                             ? "'" + describe(n) + "' tells " + std::to_string(options_.maxLen) +
+                                   " positions apart by 1/" +
+                                   std::to_string(static_cast<long long>(4 * positions)) +
+                                   " of a score unit, past float32's 7 digits"
+                             : "'" + describe(n) + "' squares numbers up to " +
+                                   std::to_string(static_cast<long long>(m)) +
+                                   ", past float32's exact whole numbers (2^24)";
+    }
     int ready = std::max({keys.ready, queries.ready, vals.ready});
     int layer = headLayer(ready);
     HeadPlan h;

@@ -361,6 +361,7 @@ private:
     std::vector<double> bos_;
     std::vector<int> tokenDims_, indexDims_;
     std::vector<int> indexPowerDims_;  // long programs: the index and its square
+    std::string float64Reason_;        // why the model needs float64 ("" if it does not)
     std::vector<HeadPlan> heads_;
     std::vector<BlockPlan> blocks_;
 };

@@ -119,6 +119,34 @@ expect 0 "verified" -- "$raspc" verify "$root/samples/reverse.rasp" --causal
 expect 2 "" -- "$raspc" compile
 expect 2 "" -- "$raspc" frobnicate
 
+# Long programs (max_len above 2048): what they cannot compile is said where it is.
+long() {  # long <name> <statements>: a causal program over "ab" of max_len 5000
+    printf 'causal;\nvocab "ab";\nmax_len 5000;\n%s\n' "$2" > "$work/$1.rasp"
+}
+long long_lt 'x = aggregate(select(indices, indices, <), tokens, "a");'
+expect 1 "long_lt.rasp:4:5: error: with max_len above 2048, a select must be one equality" -- \
+    "$raspc" compile "$work/long_lt.rasp" -o "$work/long_lt.onnx"
+long long_width 'w = selector_width(select(tokens, tokens, ==));'
+expect 1 "long_width.rasp:4:" -- "$raspc" compile "$work/long_width.rasp" -o "$work/long_width.onnx"
+long long_square 'x = indices * indices;'
+expect 1 "too many values to tabulate" -- \
+    "$raspc" compile "$work/long_square.rasp" -o "$work/long_square.onnx"
+long long_half 'x = aggregate(select(indices, indices / 2, ==), tokens, "a");'
+expect 1 "long_half.rasp:4:" -- "$raspc" compile "$work/long_half.rasp" -o "$work/long_half.onnx"
+long long_keys 'p = aggregate(select(tokens, "a", ==), indices, 0, "latest");
+x = aggregate(select(p, indices, ==), tokens, "a");'
+expect 1 "lookup needs their square" -- \
+    "$raspc" compile "$work/long_keys.rasp" -o "$work/long_keys.onnx"
+long long_ok 'x = aggregate(select(tokens, "a", ==), indices, -1, "latest");'
+# A latest-lookup over 5000 positions fits float32; squaring positions does not.
+expect 0 "float32" -- "$raspc" compile "$work/long_ok.rasp" -o "$work/long_ok.onnx"
+long long_prev 'x = aggregate(select(indices, indices - 1, ==), tokens, "-");'
+expect 0 "long_prev.rasp:4)' squares numbers up to 4999" -- \
+    "$raspc" compile "$work/long_prev.rasp" -o "$work/long_prev.onnx"
+expect 0 "[-, b, a, b]" -- "$raspc" run "$work/long_prev.onnx" --input baba
+expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba
+expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba --attention=scan
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
