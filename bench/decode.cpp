@@ -36,13 +36,15 @@ struct Options {
     std::string reference;  // trace_reference, to check each trace against; "" for no check
 };
 
-// One window: the same tokens decoded twice from the same cache, by the strategies and by scans.
+// One window: the same tokens decoded twice from the same cache, by the strategies and by scans;
+// then as many more by the strategies with the decoder's timers on, for the split.
 struct Window {
     int64_t position = 0;
     std::vector<int32_t> tokens;  // the window's tokens, as the strategies decoded them
     double hullSeconds = 0.0, scanSeconds = 0.0;
-    bool same = true;        // both decodings gave the same tokens
-    rt::DecoderStats split;  // the hull window's timers
+    bool same = true;                  // both decodings gave the same tokens
+    std::vector<int32_t> splitTokens;  // the tokens after the window, decoded with timers on
+    rt::DecoderStats split;            // their timers
 };
 
 struct Result {
@@ -77,7 +79,7 @@ std::vector<int32_t> decodeWindow(rt::Decoder& d, const rt::NextToken& next, int
     std::vector<int32_t> out;
     auto start = Clock::now();
     for (int i = 0; i < count; ++i) {
-        token = nextToken(next, d.step(token));
+        token = nextToken(next, d.step(token, 1));
         out.push_back(token);
     }
     secondsOut = seconds(start);
@@ -85,7 +87,9 @@ std::vector<int32_t> decodeWindow(rt::Decoder& d, const rt::NextToken& next, int
 }
 
 // Times the window at the decoder's current position: first by scans, then, rewound, by the
-// strategies; the trace continues after the second.
+// strategies; the trace continues after the second, through a window of as many tokens whose
+// time the decoder's timers split. (The timers read the clock a few times per layer, which
+// would add to the first windows' times.)
 Window measureWindow(rt::Decoder& d, const rt::NextToken& next, int32_t& token, int count) {
     Window w;
     w.position = d.length();
@@ -98,18 +102,22 @@ Window measureWindow(rt::Decoder& d, const rt::NextToken& next, int32_t& token, 
     d.rewind(static_cast<int>(w.position));
 
     d.setAttention(rt::Attention::Auto);
+    std::vector<int32_t> fast = decodeWindow(d, next, resume, count, w.hullSeconds);
+    w.same = scanned == fast;
+    token = fast.back();
+    w.tokens = std::move(fast);
+
     const rt::DecoderStats before = d.stats();
     d.setTiming(true);
-    std::vector<int32_t> fast = decodeWindow(d, next, resume, count, w.hullSeconds);
+    double splitSeconds = 0.0;
+    w.splitTokens = decodeWindow(d, next, token, count, splitSeconds);
     d.setTiming(false);
     const rt::DecoderStats& after = d.stats();
     w.split.projectionSeconds = after.projectionSeconds - before.projectionSeconds;
     w.split.attentionSeconds = after.attentionSeconds - before.attentionSeconds;
     w.split.mlpSeconds = after.mlpSeconds - before.mlpSeconds;
     w.split.otherSeconds = after.otherSeconds - before.otherSeconds;
-    w.same = scanned == fast;
-    token = fast.back();
-    w.tokens = std::move(fast);
+    token = w.splitTokens.back();
     return w;
 }
 
@@ -180,15 +188,16 @@ Result runCase(const Case& c, const Options& o) {
     std::vector<int32_t> prompt = rt::encodeTokens(m, cli::parseModelInput(c.prompt, m.tokenType));
     auto start = Clock::now();
     std::vector<rt::OutputValues> outs;
-    for (int32_t id : prompt) outs = d.step(id);
+    for (int32_t id : prompt) outs = d.step(id, 1);
     int32_t token = nextToken(next, outs);
     r.generated = 0;
     std::vector<int32_t> trace = {token};  // every token generated, as the trace goes on
 
-    // The trace runs to the token limit, and on through a window that starts before it.
+    // The trace runs to the token limit, and on through a window (and the split's window after
+    // it) that starts before it.
     int64_t end = static_cast<int64_t>(prompt.size()) + o.tokens;
     for (int64_t p : o.positions)
-        if (p <= end) end = std::max(end, p + o.window);
+        if (p <= end) end = std::max(end, p + 2 * o.window);
     end = std::min<int64_t>(end, m.maxLen);
     size_t nextWindow = 0;
     double excluded = 0.0;  // time spent in scan windows and reporting
@@ -197,11 +206,12 @@ Result runCase(const Case& c, const Options& o) {
         while (nextWindow < o.positions.size() && o.positions[nextWindow] < d.length())
             ++nextWindow;
         if (nextWindow < o.positions.size() && o.positions[nextWindow] == d.length() &&
-            d.length() + o.window <= end) {
+            d.length() + 2 * o.window <= end) {
             Window w = measureWindow(d, next, token, o.window);
             excluded += w.scanSeconds;
-            r.generated += o.window;
+            r.generated += 2 * o.window;
             trace.insert(trace.end(), w.tokens.begin(), w.tokens.end());
+            trace.insert(trace.end(), w.splitTokens.begin(), w.splitTokens.end());
             r.windows.push_back(w);
             std::fprintf(stderr, "  %s: position %lld: hull %.2f us/token, scan %.2f us/token\n",
                          c.name.c_str(), static_cast<long long>(w.position),
@@ -209,7 +219,7 @@ Result runCase(const Case& c, const Options& o) {
             ++nextWindow;
             continue;
         }
-        token = nextToken(next, d.step(token));
+        token = nextToken(next, d.step(token, 1));
         trace.push_back(token);
         ++r.generated;
     }
@@ -251,7 +261,8 @@ std::string markdown(const std::vector<Result>& results, const Options& o) {
        << " tokens is decoded twice from the same cache: by plain scans of every head, then, "
        << "rewound, by the strategies (the trace goes on from there). \"same\" says both gave "
        << "the same tokens. Split: projections / attention / MLPs / embedding and readout, "
-       << "timed in the strategies' window.\n\n";
+       << "timed by the decoder's timers over the next " << o.window
+       << " tokens (their clock reads would add to the window's own time).\n\n";
 
     md << "## Models\n\n| case | float type | layers | heads | width | parameters (non-zero) | "
           "file | strategies |\n|---|---|---|---|---|---|---|---|\n";

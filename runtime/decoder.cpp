@@ -7,8 +7,6 @@
 #include <limits>
 #include <string>
 
-#include "runtime/embedding.h"
-
 namespace raspc::rt {
 
 namespace {
@@ -72,12 +70,14 @@ Decoder::Decoder(const Model& m, Attention attention)
         const Layer& layer = m.layers[l];
         PreparedLayer p;
         p.qkv = VectorWeights(sideBySide(layer, m.width, p.qkvOffset));
+        p.headWrites.assign(bitWords(static_cast<size_t>(m.width)), 0);
         std::vector<HeadCache> heads;
         for (size_t h = 0; h < layer.heads.size(); ++h) {
             const Head& head = layer.heads[h];
             p.wo.emplace_back(head.wo);
             p.valueWidth += static_cast<size_t>(head.wv.cols);
             heads.emplace_back(strategies_[l][h], head.wq.cols, head.wv.cols, underflow);
+            addBits(p.headWrites, p.wo.back().columnBits());
         }
         p.hasMlp = layer.mlp.w1.cols > 0;
         if (p.hasMlp) {
@@ -88,7 +88,43 @@ Decoder::Decoder(const Model& m, Attention attention)
         cache_.push_back(std::move(heads));
     }
     for (const Output& o : m.outputs) readouts_.emplace_back(o.readout);
+    outputs_.resize(m.outputs.size());
+
+    prepareEmbedding();
     advance(static_cast<int32_t>(m.vocab.size()), 0);  // BOS
+}
+
+void Decoder::prepareEmbedding() {
+    // The embedding's non-zeros, so that a step writes and visits only those.
+    const Model& m = model_;
+    const size_t d = static_cast<size_t>(m.width);
+    const size_t words = bitWords(d);
+    auto setBit = [](uint64_t* bits, size_t c) { bits[c / 64] |= uint64_t{1} << (c % 64); };
+    tokenBits_.assign(static_cast<size_t>(m.tokenEmbedding.rows) * words, 0);
+    for (int t = 0; t < m.tokenEmbedding.rows; ++t) {
+        tokenStart_.push_back(tokenColumns_.size());
+        for (size_t c = 0; c < d; ++c) {
+            const double v = m.tokenEmbedding.at(t, static_cast<int>(c));
+            if (v == 0.0) continue;
+            tokenColumns_.push_back(static_cast<int>(c));
+            tokenValues_.push_back(v);
+            setBit(tokenBits_.data() + static_cast<size_t>(t) * words, c);
+        }
+    }
+    tokenStart_.push_back(tokenColumns_.size());
+
+    positionBits_.assign(words, 0);
+    for (size_t c = 0; c < d; ++c) {
+        bool table = false, powers = false;
+        for (int r = 0; r < m.positionEmbedding.rows; ++r)
+            table = table || m.positionEmbedding.at(r, static_cast<int>(c)) != 0.0;
+        for (int r = 0; r < m.positionPowers.rows; ++r)
+            powers = powers || m.positionPowers.at(r, static_cast<int>(c)) != 0.0;
+        if (powers) powerColumns_.push_back(static_cast<int>(c));
+        if (table || powers) setBit(positionBits_.data(), c);
+    }
+    x_.assign(d, 0.0);
+    live_.assign(words, 0);
 }
 
 int Decoder::headCount() const {
@@ -106,11 +142,39 @@ void Decoder::rewind(int length) {
         for (HeadCache& head : layer) head.truncate(static_cast<size_t>(length) + 1);
 }
 
+void Decoder::embedInto(int32_t tokenId, int position) {
+    // What embed() computes, visiting only the non-zeros of the token's row and of the position
+    // powers (the zeros it adds elsewhere can change nothing but the sign of a zero).
+    const size_t d = static_cast<size_t>(model_.width);
+    double* x = x_.data();
+    std::fill(x, x + d, 0.0);
+    const size_t t = static_cast<size_t>(tokenId);
+    for (size_t e = tokenStart_[t]; e < tokenStart_[t + 1]; ++e)
+        x[tokenColumns_[e]] = tokenValues_[e];
+    const size_t words = live_.size();
+    std::copy_n(tokenBits_.data() + t * words, words, live_.data());
+    addBits(live_, positionBits_);
+
+    if (model_.positionEmbedding.rows > 0) {
+        const double* pe = model_.positionEmbedding.data.data() + static_cast<size_t>(position) * d;
+        for (size_t c = 0; c < d; ++c) x[c] += pe[c];
+    }
+    if (model_.positionPowers.rows == 0 || position == 0) return;
+    const double index = static_cast<double>(position - 1);
+    powerSum_.assign(powerColumns_.size(), 0.0);
+    double power = index;
+    for (int e = 0; e < model_.positionPowers.rows; ++e) {
+        if (e > 0) power *= index;
+        const double* row = model_.positionPowers.data.data() + static_cast<size_t>(e) * d;
+        for (size_t i = 0; i < powerColumns_.size(); ++i)
+            powerSum_[i] += power * row[powerColumns_[i]];
+    }
+    for (size_t i = 0; i < powerColumns_.size(); ++i) x[powerColumns_[i]] += powerSum_[i];
+}
+
 void Decoder::advance(int32_t tokenId, int position) {
     Stopwatch watch(timing_);
-    const size_t d = static_cast<size_t>(model_.width);
-    x_.resize(d);
-    embed(model_, tokenId, position, x_.data(), scratch_);
+    embedInto(tokenId, position);
     watch.lap(stats_.otherSeconds);
 
     const bool useStrategies = attention_ == Attention::Auto;
@@ -122,7 +186,7 @@ void Decoder::advance(int32_t tokenId, int position) {
         if (!heads.empty()) {
             // Every head reads the residual as it was before the layer: project them all first.
             qkv_.assign(static_cast<size_t>(layer.qkv.cols()), 0.0);
-            layer.qkv.addProduct(x_.data(), qkv_.data());
+            layer.qkv.addProduct(x_.data(), live_.data(), qkv_.data());
             watch.lap(stats_.projectionSeconds);
 
             mixed_.resize(layer.valueWidth);
@@ -141,38 +205,38 @@ void Decoder::advance(int32_t tokenId, int position) {
                 layer.wo[h].addProduct(mixed, x_.data());
                 mixed += weights.heads[h].wv.cols;
             }
+            addBits(live_, layer.headWrites);
             watch.lap(stats_.projectionSeconds);
         }
 
         if (!layer.hasMlp) continue;
         hidden_.assign(static_cast<size_t>(layer.w1.cols()), 0.0);
-        layer.w1.addProduct(x_.data(), hidden_.data());
+        layer.w1.addProduct(x_.data(), live_.data(), hidden_.data());
         // The ReLU: lookup-table MLPs are wide but few units fire, so w2 visits only the
-        // units above 0 (listed without branches, which the data would mispredict) and the
+        // units above 0 (found by vector compares, as branches would mispredict) and the
         // others need not be zeroed.
-        const double* hidden = hidden_.data();
-        const int units = layer.w1.cols();
-        if (active_.size() < static_cast<size_t>(units)) active_.resize(static_cast<size_t>(units));
-        int* active = active_.data();
-        int fired = 0;
-        for (int u = 0; u < units; ++u) {
-            active[fired] = u;
-            fired += hidden[u] > 0.0;
-        }
-        layer.w2.addProductAt(hidden, active, fired, x_.data());
+        fired_.resize(bitWords(hidden_.size()));
+        positiveBits(hidden_.data(), hidden_.size(), fired_.data());
+        layer.w2.addProduct(hidden_.data(), fired_.data(), x_.data());
+        addBits(live_, layer.w2.columnBits());
         watch.lap(stats_.mlpSeconds);
     }
     ++stats_.steps;
 }
 
-void Decoder::readOutputs(std::vector<OutputValues>& out) {
-    out.resize(model_.outputs.size());
+void Decoder::readOutputs(size_t count) {
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
+        OutputValues& out = outputs_[o];
+        out.ids.clear();
+        out.margins.clear();
+        out.values.clear();
+        if (o >= count) continue;
+
         const VectorWeights& readout = readouts_[o];
         logits_.assign(static_cast<size_t>(readout.cols()), 0.0);
-        readout.addProduct(x_.data(), logits_.data());
+        readout.addProduct(x_.data(), live_.data(), logits_.data());
         if (model_.outputs[o].kind == OutputKind::Numerical) {
-            out[o].values.push_back(logits_[0]);
+            out.values.push_back(logits_[0]);
             continue;
         }
         // The first maximum wins, as ONNX ArgMax does.
@@ -181,12 +245,12 @@ void Decoder::readOutputs(std::vector<OutputValues>& out) {
         for (auto it = logits_.begin(); it != logits_.end(); ++it) {
             if (it != best) second = std::max(second, *it);
         }
-        out[o].ids.push_back(best - logits_.begin());
-        out[o].margins.push_back(logits_.size() > 1 ? *best - second : 1.0);
+        out.ids.push_back(best - logits_.begin());
+        out.margins.push_back(logits_.size() > 1 ? *best - second : 1.0);
     }
 }
 
-std::vector<OutputValues> Decoder::step(int32_t token) {
+const std::vector<OutputValues>& Decoder::step(int32_t token, size_t outputs) {
     if (token < 0 || token >= static_cast<int32_t>(model_.vocab.size())) {
         throw InputError("token id " + std::to_string(token) + " is outside the vocabulary");
     }
@@ -198,10 +262,9 @@ std::vector<OutputValues> Decoder::step(int32_t token) {
     advance(token, length_);
 
     Stopwatch watch(timing_);
-    std::vector<OutputValues> out;
-    readOutputs(out);
+    readOutputs(outputs);
     watch.lap(stats_.otherSeconds);
-    return out;
+    return outputs_;
 }
 
 }  // namespace raspc::rt

@@ -2,6 +2,7 @@
 // per-head attention strategy (convex hull, running sum or scan).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -45,9 +46,11 @@ public:
     /// could be kept. Decodes BOS at once.
     explicit Decoder(const Model& m, Attention attention = Attention::Auto);
 
-    /// Appends a token (an id into m.vocab) and returns every output at its position, one
-    /// entry each. Throws InputError past the model's maximum length or for a bad id.
-    std::vector<OutputValues> step(int32_t token);
+    /// Appends a token (an id into m.vocab) and returns the outputs at its position, one entry
+    /// each, of which the first `outputs` (all by default) are read and the others left empty:
+    /// generation needs only the first. The result stays valid until the next call. Throws
+    /// InputError past the model's maximum length or for a bad id.
+    const std::vector<OutputValues>& step(int32_t token, size_t outputs = SIZE_MAX);
 
     /// Tokens appended so far (BOS not counted).
     int length() const { return length_; }
@@ -84,10 +87,13 @@ private:
         size_t valueWidth = 0;  // all heads' dv together
         VectorWeights w1, w2;
         bool hasMlp = false;
+        IndexBits headWrites;  // residual dimensions the heads' outputs can change
     };
 
+    void prepareEmbedding();
+    void embedInto(int32_t tokenId, int position);
     void advance(int32_t tokenId, int position);
-    void readOutputs(std::vector<OutputValues>& out);
+    void readOutputs(size_t count);
 
     const Model& model_;
     Attention attention_;
@@ -95,8 +101,21 @@ private:
     std::vector<PreparedLayer> layers_;
     std::vector<VectorWeights> readouts_;
     std::vector<std::vector<HeadCache>> cache_;  // [layer][head]
-    std::vector<double> x_, qkv_, mixed_, hidden_, logits_, scratch_;
-    std::vector<int> active_;  // the hidden units a ReLU left non-zero (a prefix of it)
+    std::vector<double> x_, qkv_, mixed_, hidden_, logits_, powerSum_;
+    IndexBits fired_;  // the hidden units a ReLU left non-zero
+    std::vector<OutputValues> outputs_;
+
+    // The residual is zero outside live_: the dimensions the embedding of this position and
+    // the sublayers so far can have written. Products visit only the rows live there.
+    IndexBits live_;
+    // Each token's embedding row as its non-zeros (row t's at tokenStart_[t] ..
+    // tokenStart_[t + 1] - 1), and as bits (bitWords(width) words per token).
+    std::vector<size_t> tokenStart_;
+    std::vector<int> tokenColumns_;
+    std::vector<double> tokenValues_;
+    IndexBits tokenBits_;
+    IndexBits positionBits_;         // where the position table or powers are not zero
+    std::vector<int> powerColumns_;  // where some row of the position powers is not zero
     int length_ = 0;
     bool timing_ = false;
     DecoderStats stats_;

@@ -1,4 +1,5 @@
-// The embedding of one position, shared by the batched runner and the incremental decoder.
+// The embedding of one position as the batched runner computes it (the incremental decoder
+// computes the same from the non-zeros alone: Decoder::embedInto).
 #pragma once
 
 #include <cstddef>

@@ -53,8 +53,12 @@ private:
     // The answer from the hull, or false when the hull cannot give it exactly.
     bool fromHull(const double* q, double* out);
     void fromRunningSum(const double* q, double* out);
-    // exp(shifted), or 0 where the model's float type underflows.
-    double weight(double shifted) const { return shifted < underflow_ ? 0.0 : std::exp(shifted); }
+    // exp(shifted), or 0 where the model's float type underflows. The best key's own weight,
+    // exp(0) = 1 exactly, needs no call.
+    double weight(double shifted) const {
+        if (shifted == 0.0) return 1.0;
+        return shifted < underflow_ ? 0.0 : std::exp(shifted);
+    }
     double score(const double* q, const double* k) const;
 
     HeadStrategy strategy_;

@@ -1,7 +1,9 @@
-// The dynamic hull: two chains of vertices in std::set, each vertex linked to its right
-// neighbour so that a query binary-searches the chain by comparing neighbouring scores.
+// The dynamic hull: two chains of vertices, each a sorted array while keys arrive left to right
+// and a std::set after, whose vertices link to their right neighbour so that a query
+// binary-searches the chain by comparing neighbouring scores.
 #include "runtime/hull.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -24,18 +26,20 @@ double orientation(double ax, double ay, double bx, double by, double cx, double
 
 }  // namespace
 
-KeyHull::KeyHull(int valueWidth) : valueWidth_(valueWidth) {}
+KeyHull::KeyHull(int valueWidth, size_t shiftLimit)
+    : valueWidth_(valueWidth), shiftLimit_(shiftLimit) {}
 
 KeyHull::KeyHull(const KeyHull& other)
     : valueWidth_(other.valueWidth_),
+      shiftLimit_(other.shiftLimit_),
       upper_(other.upper_),
       lower_(other.lower_),
       sums_(other.sums_),
       counts_(other.counts_),
       inserted_(other.inserted_),
       usable_(other.usable_) {
-    relinkAll(upper_);
-    relinkAll(lower_);
+    relinkAll(upper_.tree);
+    relinkAll(lower_.tree);
 }
 
 KeyHull& KeyHull::operator=(const KeyHull& other) {
@@ -43,7 +47,7 @@ KeyHull& KeyHull::operator=(const KeyHull& other) {
     return *this;
 }
 
-void KeyHull::relinkAll(Chain& chain) {
+void KeyHull::relinkAll(Tree& chain) {
     const Vertex* after = nullptr;
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
         it->next = after;
@@ -51,22 +55,94 @@ void KeyHull::relinkAll(Chain& chain) {
     }
 }
 
-KeyHull::Chain::iterator KeyHull::seek(Chain& chain, double x) {
-    // Keys often arrive left to right (positions, growing values): no tree walk for those.
-    if (chain.empty() || chain.rbegin()->x < x) return chain.end();
-    return chain.lower_bound(Vertex{x, 0.0});
-}
-
-void KeyHull::relink(Chain& chain, Chain::iterator it) {
+void KeyHull::relink(Tree& chain, Tree::iterator it) {
     auto after = std::next(it);
     it->next = after == chain.end() ? nullptr : &*after;
     if (it != chain.begin()) std::prev(it)->next = &*it;
 }
 
-bool KeyHull::insertInto(Chain& chain, Chain::iterator right, double x, double sy, int64_t acc) {
+void KeyHull::makeTree(Chain& chain) {
+    for (const Point& p : chain.flat) chain.tree.insert(chain.tree.end(), Vertex{p});
+    relinkAll(chain.tree);
+    chain.flat = std::vector<Point>();
+    chain.isTree = true;
+}
+
+int64_t KeyHull::accAt(const Chain& chain, double x, double sy) {
+    if (chain.isTree) {
+        const Tree& t = chain.tree;
+        if (t.empty() || t.rbegin()->p.x < x) return -1;
+        auto it = t.lower_bound(Vertex{Point{x, 0.0, 0}});
+        return it != t.end() && it->p.x == x && it->p.y == sy ? it->p.acc : -1;
+    }
+    const std::vector<Point>& v = chain.flat;
+    if (v.empty() || v.back().x < x) return -1;
+    auto it =
+        std::lower_bound(v.begin(), v.end(), x, [](const Point& p, double at) { return p.x < at; });
+    return it != v.end() && it->x == x && it->y == sy ? it->acc : -1;
+}
+
+bool KeyHull::insertInto(Chain& chain, double x, double sy, int64_t acc) {
+    if (!chain.isTree) {
+        std::vector<Point>& v = chain.flat;
+        // Keys often arrive left to right (positions, growing values): no search for those.
+        size_t at = v.size();
+        if (!v.empty() && v.back().x >= x) {
+            at = static_cast<size_t>(
+                std::lower_bound(v.begin(), v.end(), x,
+                                 [](const Point& p, double to) { return p.x < to; }) -
+                v.begin());
+        }
+        if (v.size() - at <= shiftLimit_) return insertFlat(v, at, x, sy, acc);
+        makeTree(chain);
+    }
+    return insertTree(chain.tree, x, sy, acc);
+}
+
+bool KeyHull::insertFlat(std::vector<Point>& v, size_t at, double x, double sy, int64_t acc) {
+    // The same steps as insertTree, on indices: `at` is the first vertex at or right of x.
+    const size_t n = v.size();
+    size_t right = at;
+    const bool above = at < n && v[at].x == x;
+    if (above) {
+        if (sy <= v[at].y) return false;
+        right = at + 1;  // the vertex straight below goes
+    }
+    if (right < n && at > 0 &&
+        orientation(v[at - 1].x, v[at - 1].y, v[right].x, v[right].y, x, sy) <= 0) {
+        if (above) v.erase(v.begin() + static_cast<std::ptrdiff_t>(at));
+        return false;
+    }
+
+    // The neighbours the new vertex makes redundant: [first, at) on the left, [right, last)
+    // on the right.
+    size_t last = right;
+    while (last + 1 < n &&
+           orientation(x, sy, v[last].x, v[last].y, v[last + 1].x, v[last + 1].y) >= 0)
+        ++last;
+    size_t first = at;
+    while (first >= 2 &&
+           orientation(v[first - 2].x, v[first - 2].y, v[first - 1].x, v[first - 1].y, x, sy) >= 0)
+        --first;
+
+    const Point p{x, sy, acc};
+    const auto begin = v.begin() + static_cast<std::ptrdiff_t>(first);
+    if (first == last) {
+        v.insert(begin, p);
+    } else {
+        *begin = p;
+        v.erase(begin + 1, v.begin() + static_cast<std::ptrdiff_t>(last));
+    }
+    return true;
+}
+
+bool KeyHull::insertTree(Tree& chain, double x, double sy, int64_t acc) {
+    auto right = chain.end();
+    if (!chain.empty() && chain.rbegin()->p.x >= x) right = chain.lower_bound(Vertex{Point{x}});
+
     // A vertex straight above the point hides it; one straight below it is hidden.
-    if (right != chain.end() && right->x == x) {
-        if (sy <= right->y) return false;
+    if (right != chain.end() && right->p.x == x) {
+        if (sy <= right->p.y) return false;
         right = chain.erase(right);
         if (right != chain.begin()) relink(chain, std::prev(right));
     }
@@ -74,23 +150,23 @@ bool KeyHull::insertInto(Chain& chain, Chain::iterator right, double x, double s
     // Between two vertices, the point must lie strictly above the edge joining them.
     if (right != chain.end() && right != chain.begin()) {
         auto left = std::prev(right);
-        if (orientation(left->x, left->y, right->x, right->y, x, sy) <= 0) return false;
+        if (orientation(left->p.x, left->p.y, right->p.x, right->p.y, x, sy) <= 0) return false;
     }
 
-    auto it = chain.insert(right, Vertex{x, sy, acc});
+    auto it = chain.insert(right, Vertex{Point{x, sy, acc}});
     // Drop the neighbours the new vertex makes redundant: those no longer turning clockwise.
     while (true) {
         auto a = std::next(it);
         if (a == chain.end()) break;
         auto b = std::next(a);
-        if (b == chain.end() || orientation(x, sy, a->x, a->y, b->x, b->y) < 0) break;
+        if (b == chain.end() || orientation(x, sy, a->p.x, a->p.y, b->p.x, b->p.y) < 0) break;
         chain.erase(a);
     }
     while (it != chain.begin()) {
         auto a = std::prev(it);
         if (a == chain.begin()) break;
         auto b = std::prev(a);
-        if (orientation(b->x, b->y, a->x, a->y, x, sy) < 0) break;
+        if (orientation(b->p.x, b->p.y, a->p.x, a->p.y, x, sy) < 0) break;
         chain.erase(a);
     }
     relink(chain, it);
@@ -103,11 +179,8 @@ void KeyHull::insert(double x, double y, const double* value) {
     if (!usable_) return;
 
     // A point already merged at (x, y) is a vertex of one chain or both.
-    auto upperAt = seek(upper_, x);
-    auto lowerAt = seek(lower_, x);
-    int64_t acc = -1;
-    if (upperAt != upper_.end() && upperAt->x == x && upperAt->y == y) acc = upperAt->acc;
-    if (lowerAt != lower_.end() && lowerAt->x == x && lowerAt->y == -y) acc = lowerAt->acc;
+    int64_t acc = accAt(upper_, x, y);
+    if (acc < 0) acc = accAt(lower_, x, -y);
 
     if (acc < 0) {
         acc = static_cast<int64_t>(counts_.size());
@@ -115,8 +188,8 @@ void KeyHull::insert(double x, double y, const double* value) {
         sums_.resize(sums_.size() + static_cast<size_t>(valueWidth_), 0.0);
         // Both chains may take it (a point can be a vertex of both); the first insertion must
         // not decide the second, so both are tried.
-        const bool inUpper = insertInto(upper_, upperAt, x, y, acc);
-        const bool inLower = insertInto(lower_, lowerAt, x, -y, acc);
+        const bool inUpper = insertInto(upper_, x, y, acc);
+        const bool inLower = insertInto(lower_, x, -y, acc);
         if (!inUpper && !inLower) {
             // Inside the hull: it can never be the best, now or later.
             counts_.pop_back();
@@ -129,15 +202,77 @@ void KeyHull::insert(double x, double y, const double* value) {
     ++counts_[static_cast<size_t>(acc)];
 }
 
-KeyHull::Chain::const_iterator KeyHull::argmax(const Chain& chain, double q0, double q1s) {
+// Both forms search for the first vertex whose right neighbour does not score higher, then
+// climb to a local maximum: rounding can make the scores not quite unimodal near the top.
+// Where it does, the two searches (and the array's from different last answers) may stop at
+// different local maxima.
+
+std::optional<KeyHull::Point> KeyHull::argmaxFlat(const std::vector<Point>& v, double q0,
+                                                  double q1s, size_t& hint) {
+    auto score = [&](size_t i) { return dot2(q0, q1s, v[i].x, v[i].y); };
+    const size_t n = v.size();
+    // The answer is the first vertex whose right neighbour does not score higher. Queries of
+    // one head tend to repeat or move little, so the search gallops out from the last answer
+    // to bracket it, then halves the bracket: O(log d) for an answer d vertices away, within
+    // memory the last queries warmed.
+    auto rising = [&](size_t i) { return i + 1 < n && score(i + 1) > score(i); };
+    const size_t from = std::min(hint, n - 1);
+    size_t lo = 0, hi = n - 1;  // rising(lo - 1) (or lo == 0), !rising(hi)
+    if (rising(from)) {
+        lo = from + 1;
+        for (size_t step = 1; from + step < n - 1; step *= 2) {
+            if (!rising(from + step)) {
+                hi = from + step;
+                break;
+            }
+            lo = from + step + 1;
+        }
+    } else {
+        hi = from;
+        for (size_t step = 1; step <= from; step *= 2) {
+            if (rising(from - step)) {
+                lo = from - step + 1;
+                break;
+            }
+            hi = from - step;
+        }
+    }
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (rising(mid))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t it = lo;
+    while (it > 0 && score(it - 1) > score(it)) --it;
+    while (it + 1 < n && score(it + 1) > score(it)) ++it;
+    hint = it;
+
+    // A neighbour with the same score ties: the mean would span two points.
+    const double best = score(it);
+    if ((it > 0 && score(it - 1) == best) || (it + 1 < n && score(it + 1) == best))
+        return std::nullopt;
+    return v[it];
+}
+
+std::optional<KeyHull::Point> KeyHull::argmaxTree(const Tree& chain, double q0, double q1s) {
     auto it = chain.lower_bound(Direction{q0, q1s});
     if (it == chain.end()) it = std::prev(it);  // only if rounding broke the order
 
-    // Rounding can make the scores not quite unimodal near the top: climb to a local maximum.
-    auto score = [&](Chain::const_iterator v) { return dot2(q0, q1s, v->x, v->y); };
+    auto score = [&](Tree::const_iterator v) { return dot2(q0, q1s, v->p.x, v->p.y); };
     while (it != chain.begin() && score(std::prev(it)) > score(it)) --it;
     while (std::next(it) != chain.end() && score(std::next(it)) > score(it)) ++it;
-    return it;
+
+    const double best = score(it);
+    if (it != chain.begin() && score(std::prev(it)) == best) return std::nullopt;
+    if (std::next(it) != chain.end() && score(std::next(it)) == best) return std::nullopt;
+    return it->p;
+}
+
+std::optional<KeyHull::Point> KeyHull::argmax(const Chain& chain, double q0, double q1s) {
+    return chain.isTree ? argmaxTree(chain.tree, q0, q1s)
+                        : argmaxFlat(chain.flat, q0, q1s, chain.hint);
 }
 
 std::optional<KeyHull::Best> KeyHull::best(double q0, double q1) const {
@@ -147,23 +282,19 @@ std::optional<KeyHull::Best> KeyHull::best(double q0, double q1) const {
     const bool up = q1 > 0.0;
     const Chain& chain = up ? upper_ : lower_;
     const double q1s = up ? q1 : -q1;
-    if (chain.empty()) return std::nullopt;
+    if (chain.size() == 0) return std::nullopt;
 
-    auto it = argmax(chain, q0, q1s);
-    const double score = dot2(q0, q1s, it->x, it->y);
+    std::optional<Point> p = argmax(chain, q0, q1s);
+    if (!p) return std::nullopt;
+    const double score = dot2(q0, q1s, p->x, p->y);
     if (!std::isfinite(score)) return std::nullopt;
-    // A neighbour with the same score ties: the mean would span two points.
-    if (it != chain.begin() && dot2(q0, q1s, std::prev(it)->x, std::prev(it)->y) == score)
-        return std::nullopt;
-    if (std::next(it) != chain.end() && dot2(q0, q1s, std::next(it)->x, std::next(it)->y) == score)
-        return std::nullopt;
 
     Best b;
     b.score = score;
-    b.x = it->x;
-    b.y = up ? it->y : -it->y;
-    b.valueSum = sums_.data() + static_cast<size_t>(it->acc) * valueWidth_;
-    b.count = counts_[static_cast<size_t>(it->acc)];
+    b.x = p->x;
+    b.y = up ? p->y : -p->y;
+    b.valueSum = sums_.data() + static_cast<size_t>(p->acc) * valueWidth_;
+    b.count = counts_[static_cast<size_t>(p->acc)];
     return b;
 }
 

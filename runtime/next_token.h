@@ -27,10 +27,17 @@ public:
     std::string text(const OutputValues& first) const { return decode(out_, first).front(); }
 
 private:
+    // The table index decode() picks for the finite number v, or -1 when it would fail.
+    int32_t nearestTableIndex(double v) const;
+
     const Output& out_;
     std::unordered_map<std::string, int32_t> byText_;
     std::vector<int32_t> byTableIndex_;               // categorical or tabled numerical outputs
     std::unordered_map<long long, int32_t> byWhole_;  // whole-number outputs without a table
+    // Numerical outputs with a table: its numbers (NaN left out) in increasing order, equal
+    // ones by table index, each with its table index, to find the nearest by binary search.
+    std::vector<double> sortedNumbers_;
+    std::vector<int32_t> sortedIndex_;
 };
 
 }  // namespace raspc::rt

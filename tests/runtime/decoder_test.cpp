@@ -191,6 +191,24 @@ TEST_CASE("decoder: timing splits the work when asked") {
     CHECK(decoder.stats().steps == 0);
 }
 
+TEST_CASE("decoder: a step may read only the first outputs") {
+    rt::Model m = testing::lookupModel(9, 400, "float64", false, 9);
+    rt::Decoder all(m), first(m);
+    int32_t token = 0;
+    for (int i = 0; i < 300; ++i) {
+        const std::vector<rt::OutputValues> want = all.step(token);
+        const std::vector<rt::OutputValues>& got = first.step(token, 1);
+        REQUIRE(got.size() == want.size());
+        CHECK(got[0].ids == want[0].ids);
+        CHECK(got[0].margins == want[0].margins);
+        for (size_t o = 1; o < got.size(); ++o) {
+            CHECK(got[o].ids.empty());
+            CHECK(got[o].values.empty());
+        }
+        token = static_cast<int32_t>(want[0].ids[0]);
+    }
+}
+
 TEST_CASE("decoder: rejects non-causal models") {
     CHECK_THROWS_AS(rt::Decoder(toy::shiftModel({"a", "b"}, 4)), rt::ModelError);
 }

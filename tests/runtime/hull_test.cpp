@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <numeric>
 #include <random>
@@ -58,8 +59,9 @@ void checkQuery(const KeyHull& hull, const std::map<std::pair<double, double>, M
 }
 
 // Inserts `pts` in order, checking random queries along the way.
-void runAgainstBruteForce(const std::vector<Point>& pts, std::mt19937& rng, int queryRange) {
-    KeyHull hull(1);
+void runAgainstBruteForce(const std::vector<Point>& pts, std::mt19937& rng, int queryRange,
+                          size_t shiftLimit) {
+    KeyHull hull(1, shiftLimit);
     std::map<std::pair<double, double>, Merged> points;
     std::uniform_int_distribution<int> coordinate(-queryRange, queryRange);
     for (size_t i = 0; i < pts.size(); ++i) {
@@ -70,6 +72,15 @@ void runAgainstBruteForce(const std::vector<Point>& pts, std::mt19937& rng, int 
         for (int q = 0; q < 4; ++q) checkQuery(hull, points, coordinate(rng), coordinate(rng));
     }
     CHECK(hull.size() == static_cast<int64_t>(pts.size()));
+}
+
+// The same with each chain kept as an array (unless insertions shift many vertices), and as a
+// tree from the first insertion that is not an append.
+void runAgainstBruteForce(const std::vector<Point>& pts, std::mt19937& rng, int queryRange) {
+    for (size_t shiftLimit : {KeyHull::kDefaultShiftLimit, size_t{0}}) {
+        CAPTURE(shiftLimit);
+        runAgainstBruteForce(pts, rng, queryRange, shiftLimit);
+    }
 }
 
 }  // namespace
@@ -115,6 +126,8 @@ TEST_CASE("hull: a parabola of lookup keys in random order keeps every point and
         hull.insert(2.0 * k, -1.0 * k * k, &value);
     }
     CHECK(hull.vertexCount() >= kPoints);
+    // Insertions all over the upper chain made it a tree; the lower one holds the two ends.
+    CHECK(hull.treeChains() == 1);
     for (int i = 0; i < 2000; ++i) {
         const int a = static_cast<int>(rng() % kPoints) - kPoints / 2;
         auto best = hull.best(a + 0.25, 1.0);
@@ -126,6 +139,66 @@ TEST_CASE("hull: a parabola of lookup keys in random order keeps every point and
     auto low = hull.best(1.0, -1.0);
     REQUIRE(low.has_value());
     CHECK(low->valueSum[0] == kPoints / 2 - 1);
+}
+
+TEST_CASE("hull: keys arriving left to right keep both chains as arrays") {
+    // Lookups on the position: keys (2j, -j^2) for j = 0, 1, 2, ... Every point is a vertex of
+    // the upper chain, appended at its end; the lower chain keeps the two ends.
+    constexpr int kPoints = 50000;
+    KeyHull hull(1);
+    for (int j = 0; j < kPoints; ++j) {
+        const double value = j;
+        hull.insert(2.0 * j, -1.0 * j * j, &value);
+    }
+    CHECK(hull.treeChains() == 0);
+    CHECK(hull.vertexCount() == kPoints + 2);
+    std::mt19937 rng(15);
+    for (int i = 0; i < 2000; ++i) {
+        const int a = static_cast<int>(rng() % kPoints);
+        auto best = hull.best(a + 0.25, 1.0);
+        REQUIRE(best.has_value());
+        CHECK(best->valueSum[0] == a);
+        CHECK(best->score == dot2(a + 0.25, 1.0, 2.0 * a, -1.0 * a * a));
+    }
+}
+
+TEST_CASE("hull: arrays and trees give the same answers") {
+    // "Latest" lookups on a few values (x from a small set, y growing with the position) stay
+    // small arrays; random points in a wide range make large ones. Each is checked against a
+    // hull whose chains are trees from the start, and one whose chains never are.
+    std::mt19937 rng(16);
+    for (int trial = 0; trial < 40; ++trial) {
+        CAPTURE(trial);
+        const bool latest = trial % 2 == 0;
+        KeyHull flat(1, SIZE_MAX), tree(1, 0), standard(1);
+        for (int i = 0; i < 3000; ++i) {
+            const int k = static_cast<int>(rng() % (latest ? 5 : 2001)) - (latest ? 0 : 1000);
+            const double x = 2.0 * k;
+            const double y = latest ? -1.0 * k * k + i / 4096.0 : double(rng() % 2001) - 1000.0;
+            const double value = i;
+            flat.insert(x, y, &value);
+            tree.insert(x, y, &value);
+            standard.insert(x, y, &value);
+        }
+        CHECK(flat.treeChains() == 0);
+        CHECK(tree.treeChains() == 2);
+        CHECK(flat.vertexCount() == tree.vertexCount());
+        CHECK(standard.vertexCount() == tree.vertexCount());
+        for (int q = 0; q < 500; ++q) {
+            const double q0 = double(rng() % 4001) - 2000.0 + 0.25;
+            const double q1 = double(rng() % 201) - 100.0;
+            auto a = flat.best(q0, q1), b = tree.best(q0, q1), c = standard.best(q0, q1);
+            REQUIRE(a.has_value() == b.has_value());
+            REQUIRE(c.has_value() == b.has_value());
+            if (!a) continue;
+            CHECK(a->score == b->score);
+            CHECK(a->x == b->x);
+            CHECK(a->y == b->y);
+            CHECK(a->count == b->count);
+            CHECK(a->valueSum[0] == b->valueSum[0]);
+            CHECK(c->valueSum[0] == b->valueSum[0]);
+        }
+    }
 }
 
 TEST_CASE("hull: large coordinates keep their orientation exact") {
