@@ -74,6 +74,33 @@ Repr Lowering::comparisonMlp(const Node& n, const std::vector<const Repr*>& ops,
         fail(n, "'" + describe(n) +
                     "' compares numbers that are not whole, among too many values to tabulate");
     }
+    // |t| bounds every unit's input: the units are exact only while t stays a whole number
+    // the float type holds exactly (2^24 in float32, 2^53 in float64).
+    double largest = 0.0;
+    for (const MapArg& a : n.opArgs) {
+        if (a.slot < 0) {
+            largest += std::abs(a.atom.toDouble());
+            continue;
+        }
+        const Repr& r = *ops[static_cast<size_t>(a.slot)];
+        double m = 0.0;
+        if (r.numerical) {
+            if (!r.set.rangeKnown) fail(n, "'" + describe(n) + "' compares numbers of unknown range");
+            m = std::max(std::abs(r.set.lo), std::abs(r.set.hi));
+        } else {
+            for (const Value& v : r.values) m = std::max(m, std::abs(v.toDouble()));
+        }
+        largest += m;
+    }
+    if (largest + 1.0 > 0x1p52) {
+        fail(n, "'" + describe(n) + "' compares whole numbers up to " +
+                    (largest < 9e18 ? std::to_string(static_cast<long long>(largest)) : std::string("1e19+")) +
+                    ", past what float64 keeps exact (2^52 here); compare smaller numbers");
+    }
+    if (largest + 1.0 > 0x1p23 && float64Reason_.empty()) {
+        float64Reason_ = "'" + describe(n) + "' compares whole numbers past float32's exact " +
+                         "whole numbers (2^24)";
+    }
     // True = alpha [t >= 1] + beta [t <= -1] + gamma.
     double alpha = 0, beta = 0, gamma = 0;
     switch (n.op) {

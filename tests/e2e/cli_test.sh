@@ -137,6 +137,9 @@ long long_keys 'p = aggregate(select(tokens, "a", ==), indices, 0, "latest");
 x = aggregate(select(p, indices, ==), tokens, "a");'
 expect 1 "lookup needs their square" -- \
     "$raspc" compile "$work/long_keys.rasp" -o "$work/long_keys.onnx"
+long long_huge 'p = aggregate(select(indices, indices - 1, ==), indices, 0, "latest");
+x = p * 10000000000000 < indices * 10000000000000;'
+expect 1 "long_huge.rasp:5:" -- "$raspc" compile "$work/long_huge.rasp" -o "$work/long_huge.onnx"
 long long_ok 'x = aggregate(select(tokens, "a", ==), indices, -1, "latest");'
 # A latest-lookup over 5000 positions fits float32; squaring positions does not.
 expect 0 "float32" -- "$raspc" compile "$work/long_ok.rasp" -o "$work/long_ok.onnx"
