@@ -185,18 +185,11 @@ Repr Lowering::lowerLookup(NodeId id) {
     out.set = outSet;
     out.numerical = numerical;
     if (numerical) {
-        double lo = vals.set.lo, hi = vals.set.hi;
         bool known = vals.numerical ? vals.set.rangeKnown : vals.allNumbers();
-        if (!vals.numerical && known) {
-            lo = hi = vals.values.front().toDouble();
-            for (const Value& v : vals.values) {
-                lo = std::min(lo, v.toDouble());
-                hi = std::max(hi, v.toDouble());
-            }
-        }
         if (!known || !n.constant.isNumber()) {
             fail(n, "this lookup's values or default are not numbers of known range");
         }
+        const auto [lo, hi] = vals.numberRange();
         const double d = n.constant.toDouble();
         const double bound = std::max(1.0, hi - lo);
         int dim = newDim();

@@ -191,14 +191,7 @@ Repr Lowering::condMlp(const Node& n, const std::vector<const Repr*>& ops, int l
             continue;
         }
         const Repr& x = *ops[static_cast<size_t>(a.slot)];
-        double lo = x.set.lo, hi = x.set.hi;
-        if (!x.numerical) {
-            lo = hi = x.values.front().toDouble();
-            for (const Value& v : x.values) {
-                lo = std::min(lo, v.toDouble());
-                hi = std::max(hi, v.toDouble());
-            }
-        }
+        const auto [lo, hi] = x.numberRange();
         const double bound = hi - lo;
         Form in = x.numberForm();
         in.push_back({kOne, -lo - bound});

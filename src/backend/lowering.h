@@ -95,6 +95,17 @@ struct Repr {
         for (size_t i = 0; i < values.size(); ++i) addTo(f, cols[i], values[i].toDouble());
         return f;
     }
+    /// The smallest and largest number it holds: its range if numerical (which must be
+    /// known), else its values' (which must all be numbers).
+    std::pair<double, double> numberRange() const {
+        if (numerical) return {set.lo, set.hi};
+        double lo = values.front().toDouble(), hi = lo;
+        for (const Value& v : values) {
+            lo = std::min(lo, v.toDouble());
+            hi = std::max(hi, v.toDouble());
+        }
+        return {lo, hi};
+    }
     bool allNumbers() const {
         if (numerical) return true;
         return std::all_of(values.begin(), values.end(),
