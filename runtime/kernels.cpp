@@ -9,29 +9,31 @@ namespace raspc::rt {
 
 namespace {
 
-// By single weights, skipping zero entries of a: the work is proportional to the non-zero
-// products, which wins when both the residual stream (mostly one-hot) and the weights are
-// sparse, as in compiled models.
+// One row of a times w by single weights, added into `out` (cols entries), skipping zero
+// entries of the row: the work is proportional to the non-zero products, which wins when both
+// the residual stream (mostly one-hot) and the weights are sparse, as in compiled models.
+// Returns whether any entry of the row read was non-zero.
+template <typename T>
+bool addEntryRowProduct(const T* ai, const SparseWeights<T>& w, T* out) {
+    const int* start = w.rowStart.data();
+    const int* columns = w.columns.data();
+    const T* values = w.values.data();
+    bool any = false;
+    for (size_t t = 0; t < w.nonZeroRows.size(); ++t) {
+        const T av = ai[w.nonZeroRows[t]];
+        if (av == T(0)) continue;
+        any = true;
+        for (int e = start[t]; e < start[t + 1]; ++e) out[columns[e]] += av * values[e];
+    }
+    return any;
+}
+
 template <typename T>
 void entryMatmul(const T* a, size_t rows, const SparseWeights<T>& w, T* c) {
     const size_t inner = static_cast<size_t>(w.rows);
     const size_t cols = static_cast<size_t>(w.cols);
-    const int* nz = w.nonZeroRows.data();
-    const size_t nzCount = w.nonZeroRows.size();
-    const int* start = w.rowStart.data();
-    const int* columns = w.columns.data();
-    const T* values = w.values.data();
-
     std::fill(c, c + rows * cols, T(0));
-    for (size_t i = 0; i < rows; ++i) {
-        const T* ai = a + i * inner;
-        T* ci = c + i * cols;
-        for (size_t t = 0; t < nzCount; ++t) {
-            const T av = ai[nz[t]];
-            if (av == T(0)) continue;
-            for (int e = start[t]; e < start[t + 1]; ++e) ci[columns[e]] += av * values[e];
-        }
-    }
+    for (size_t i = 0; i < rows; ++i) addEntryRowProduct(a + i * inner, w, c + i * cols);
 }
 
 // entryMatmul added into x one row at a time: the row's product stays in cache and the batch-
@@ -41,26 +43,12 @@ void entryMatmulAdd(const T* a, size_t rows, const SparseWeights<T>& w, T* x,
                     std::vector<T>& rowProduct) {
     const size_t inner = static_cast<size_t>(w.rows);
     const size_t cols = static_cast<size_t>(w.cols);
-    const int* nz = w.nonZeroRows.data();
-    const size_t nzCount = w.nonZeroRows.size();
-    const int* start = w.rowStart.data();
-    const int* columns = w.columns.data();
-    const T* values = w.values.data();
-
     rowProduct.resize(cols);
     T* p = rowProduct.data();
     for (size_t i = 0; i < rows; ++i) {
-        const T* ai = a + i * inner;
         std::fill(p, p + cols, T(0));
-        bool any = false;
-        for (size_t t = 0; t < nzCount; ++t) {
-            const T av = ai[nz[t]];
-            if (av == T(0)) continue;
-            any = true;
-            for (int e = start[t]; e < start[t + 1]; ++e) p[columns[e]] += av * values[e];
-        }
         // Adding a row of +0 could only turn a -0 of x into +0, which nothing reads.
-        if (!any) continue;
+        if (!addEntryRowProduct(a + i * inner, w, p)) continue;
         T* xi = x + i * cols;
         for (size_t j = 0; j < cols; ++j) xi[j] += p[j];
     }

@@ -194,18 +194,37 @@ __attribute__((target("avx2"))) void wideAvx2(const WideRow* rows, int count, in
     wideRows<4>(rows, count, cols, out);
 }
 
-__attribute__((target("avx2"))) void positiveAvx2(const double* v, size_t n, uint64_t* bits) {
-    const __m256d zero = _mm256_setzero_pd();
+// Sets one bit per value, 64 values a word, `L` values at a time by `blockMask` (a mask of
+// which of the L values at a pointer are above 0) and the rest one by one. The callers are
+// flattened, so the mask's instructions are inlined into the function of their target.
+template <int L, typename BlockMask>
+[[gnu::always_inline]] inline void positiveWords(const double* v, size_t n, uint64_t* bits,
+                                                 BlockMask blockMask) {
     for (size_t base = 0; base < n; base += 64) {
         const size_t count = std::min<size_t>(64, n - base);
         uint64_t word = 0;
         size_t u = 0;
-        for (; u + 4 <= count; u += 4) {
-            const __m256d above = _mm256_cmp_pd(_mm256_loadu_pd(v + base + u), zero, _CMP_GT_OQ);
-            word |= static_cast<uint64_t>(_mm256_movemask_pd(above)) << u;
-        }
+        for (; u + L <= count; u += L) word |= blockMask(v + base + u) << u;
         bits[base / 64] = word | positiveWord(v + base + u, count - u) << u;
     }
+}
+
+struct PositiveMaskAvx2 {
+    __attribute__((target("avx2"))) uint64_t operator()(const double* p) const {
+        const __m256d above = _mm256_cmp_pd(_mm256_loadu_pd(p), _mm256_setzero_pd(), _CMP_GT_OQ);
+        return static_cast<uint64_t>(_mm256_movemask_pd(above));
+    }
+};
+
+struct PositiveMaskAvx512 {
+    __attribute__((target("avx512f"))) uint64_t operator()(const double* p) const {
+        return static_cast<uint64_t>(
+            _mm512_cmp_pd_mask(_mm512_loadu_pd(p), _mm512_setzero_pd(), _CMP_GT_OQ));
+    }
+};
+
+__attribute__((target("avx2"), flatten)) void positiveAvx2(const double* v, size_t n, uint64_t* bits) {
+    positiveWords<4>(v, n, bits, PositiveMaskAvx2());
 }
 
 __attribute__((target("avx512f"))) void wideAvx512(const WideRow* rows, int count, int cols,
@@ -213,19 +232,8 @@ __attribute__((target("avx512f"))) void wideAvx512(const WideRow* rows, int coun
     wideRows<8>(rows, count, cols, out);
 }
 
-__attribute__((target("avx512f"))) void positiveAvx512(const double* v, size_t n, uint64_t* bits) {
-    const __m512d zero = _mm512_setzero_pd();
-    for (size_t base = 0; base < n; base += 64) {
-        const size_t count = std::min<size_t>(64, n - base);
-        uint64_t word = 0;
-        size_t u = 0;
-        for (; u + 8 <= count; u += 8) {
-            const __mmask8 above =
-                _mm512_cmp_pd_mask(_mm512_loadu_pd(v + base + u), zero, _CMP_GT_OQ);
-            word |= static_cast<uint64_t>(above) << u;
-        }
-        bits[base / 64] = word | positiveWord(v + base + u, count - u) << u;
-    }
+__attribute__((target("avx512f"), flatten)) void positiveAvx512(const double* v, size_t n, uint64_t* bits) {
+    positiveWords<8>(v, n, bits, PositiveMaskAvx512());
 }
 #endif
 
