@@ -4,17 +4,36 @@
 namespace raspc::lowering {
 
 /// A categorical view of an s-op: numerical s-ops get a discretising MLP into a one-hot slot.
+/// For a numerical map chain (balance = opens - closes) that MLP reads what the chain reads
+/// when that makes it ready a layer earlier; the chain's own slots are then never made.
 const Repr& Lowering::categorical(NodeId id) {
-    const Repr& r = repr(id);
-    if (!r.numerical) return r;
+    if (!shadow(id).numerical) return repr(id);
     auto it = categoricalCopies_.find(id);
     if (it != categoricalCopies_.end()) return it->second;
     const Node& n = g_[id];
-    if (!r.set.bounded) {
+    const ValueSet& set = shadow(id).set;
+    if (!set.bounded) {
         fail(n, "'" + describe(n) +
                     "' is numerical with too many possible values to compare by value; "
                     "annotate it categorical(...) or simplify it");
     }
+    if (options_.optLevel > 0 && (n.kind == OpKind::Map || n.kind == OpKind::SequenceMap)) {
+        std::optional<Fused> fused = fuse(n, true);
+        if (!fused) fused = fuse(n, false);
+        if (fused) {
+            debugLine("fuse", "one-hot of '" + describe(n) + "' computed from " +
+                                  std::to_string(fused->leaves.size()) + " earlier s-ops");
+            std::vector<const Repr*> ops;
+            int ready = 0;
+            for (NodeId leaf : fused->leaves) {
+                ops.push_back(&repr(leaf));
+                ready = std::max(ready, ops.back()->ready);
+            }
+            Repr copy = mapMlp(fused->node, ops, mlpLayer(ready), false, set);
+            return categoricalCopies_.emplace(id, std::move(copy)).first->second;
+        }
+    }
+    const Repr& r = repr(id);
     Node identity = n;
     identity.kind = OpKind::Map;
     identity.fn = [](std::span<const Value> args) { return args[0]; };
