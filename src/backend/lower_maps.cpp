@@ -123,12 +123,14 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
     auto isMap = [&](NodeId id) {
         return g_[id].kind == OpKind::Map || g_[id].kind == OpKind::SequenceMap;
     };
-    // A linear fold of maps that need MLPs (balance = opens - closes) is worth looking
-    // through too: the map reading it can then start from what those maps read.
-    auto foldOfMlps = [&](NodeId id) {
-        if (route(id) != MapRoute::AffineFold) return false;
-        return std::any_of(g_[id].operands.begin(), g_[id].operands.end(),
-                           [&](NodeId op) { return isMap(op) && route(op) == MapRoute::Mlp; });
+    // A linear fold of maps that need MLPs (balance = opens - closes), directly or through
+    // other folds (1 / share - 1 + first), is worth looking through too: the map reading it
+    // can then start from what those maps read.
+    std::function<bool(NodeId, int)> foldOfMlps = [&](NodeId id, int depth) {
+        if (depth >= kMaxFuseDepth || route(id) != MapRoute::AffineFold) return false;
+        return std::any_of(g_[id].operands.begin(), g_[id].operands.end(), [&](NodeId op) {
+            return isMap(op) && (route(op) == MapRoute::Mlp || foldOfMlps(op, depth + 1));
+        });
     };
     // A map of numbers too many to tabulate stays a leaf: its own MLP is built from its
     // operator, and no table could hold it.
@@ -141,7 +143,7 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
     std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
         const Node& m = g_[id];
         if (isMap(id) && depth < kMaxFuseDepth && tabulable(id)) {
-            if (route(id) == MapRoute::Mlp || (throughFolds && foldOfMlps(id))) {
+            if (route(id) == MapRoute::Mlp || (throughFolds && foldOfMlps(id, depth))) {
                 Expr e;
                 e.node = &m;
                 for (NodeId op : m.operands) e.kids.push_back(build(op, depth + 1));
