@@ -7,7 +7,7 @@ namespace raspc::lowering {
 /// For a numerical map chain (balance = opens - closes) that MLP reads what the chain reads
 /// when that makes it ready a layer earlier; the chain's own slots are then never made.
 const Repr& Lowering::categorical(NodeId id) {
-    if (!shadow(id).numerical) return repr(id);
+    if (!shadow(id).numerical && !repr(id).numerical) return repr(id);
     auto it = categoricalCopies_.find(id);
     if (it != categoricalCopies_.end()) return it->second;
     const Node& n = g_[id];
@@ -18,11 +18,8 @@ const Repr& Lowering::categorical(NodeId id) {
                     "annotate it categorical(...) or simplify it");
     }
     if (options_.optLevel > 0 && (n.kind == OpKind::Map || n.kind == OpKind::SequenceMap)) {
-        std::optional<Fused> fused = fuse(n, true);
-        if (!fused) fused = fuse(n, false);
-        if (fused) {
-            debugLine("fuse", "one-hot of '" + describe(n) + "' computed from " +
-                                  std::to_string(fused->leaves.size()) + " earlier s-ops");
+        if (std::optional<Fused> fused = fuse(n)) {
+            debugLine("fuse", "one-hot of " + describeFusion(n, *fused));
             std::vector<const Repr*> ops;
             int ready = 0;
             for (NodeId leaf : fused->leaves) {
@@ -107,30 +104,25 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     return plan;
 }
 
-/// Inlines operands that are maps needing an MLP of their own, so that one MLP computes the
-/// whole chain (and a map of a selector_width joins the MLP that decodes the width). Only when
-/// it makes the map ready in an earlier layer and its table stays small.
-std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) {
+/// Inlines the maps (and folds) a map reads, so that one MLP computes the whole chain from
+/// s-ops ready earlier (and a map of a selector_width joins the MLP that decodes the width).
+/// Tries the earliest MLP layer first: every s-op of the chain that is not ready before that
+/// layer's MLP is looked through, down to s-ops that are; the first layer whose table stays
+/// small wins, when it is earlier than the map's own.
+std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
+    int directReady = 0;
+    for (NodeId op : n.operands) directReady = std::max(directReady, shadow(op).ready);
+    for (int layer = 0; layer < mlpLayer(directReady); ++layer) {
+        if (std::optional<Fused> fused = fuseAt(n, 2 * layer + 1)) return fused;
+    }
+    return std::nullopt;
+}
+
+std::optional<Lowering::Fused> Lowering::fuseAt(const Node& n, int ready) {
     using Expr = FusedExpr;
     Fused out;
-    int directReady = 0;
-    auto route = [&](NodeId id) {
-        const Node& m = g_[id];
-        std::vector<const Repr*> ops;
-        for (NodeId op : m.operands) ops.push_back(&shadow(op));
-        return planMap(m, ops, sets_[static_cast<size_t>(id)]).route;
-    };
     auto isMap = [&](NodeId id) {
         return g_[id].kind == OpKind::Map || g_[id].kind == OpKind::SequenceMap;
-    };
-    // A linear fold of maps that need MLPs (balance = opens - closes), directly or through
-    // other folds (1 / share - 1 + first), is worth looking through too: the map reading it
-    // can then start from what those maps read.
-    std::function<bool(NodeId, int)> foldOfMlps = [&](NodeId id, int depth) {
-        if (depth >= kMaxFuseDepth || route(id) != MapRoute::AffineFold) return false;
-        return std::any_of(g_[id].operands.begin(), g_[id].operands.end(), [&](NodeId op) {
-            return isMap(op) && (route(op) == MapRoute::Mlp || foldOfMlps(op, depth + 1));
-        });
     };
     // A map of numbers too many to tabulate stays a leaf: its own MLP is built from its
     // operator, and no table could hold it.
@@ -140,15 +132,17 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
             return r.numerical && !r.set.bounded;
         });
     };
+    bool reachable = true;
     std::function<Expr(NodeId, int)> build = [&](NodeId id, int depth) -> Expr {
         const Node& m = g_[id];
-        if (isMap(id) && depth < kMaxFuseDepth && tabulable(id)) {
-            if (route(id) == MapRoute::Mlp || (throughFolds && foldOfMlps(id, depth))) {
+        if (shadow(id).ready > ready) {
+            if (isMap(id) && depth < kMaxFuseDepth && tabulable(id)) {
                 Expr e;
                 e.node = &m;
                 for (NodeId op : m.operands) e.kids.push_back(build(op, depth + 1));
                 return e;
             }
+            reachable = false;
         }
         Expr e;
         auto it = std::find(out.leaves.begin(), out.leaves.end(), id);
@@ -158,10 +152,8 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
     };
     Expr root;
     root.node = &n;
-    for (NodeId op : n.operands) {
-        directReady = std::max(directReady, shadow(op).ready);
-        root.kids.push_back(build(op, 0));
-    }
+    for (NodeId op : n.operands) root.kids.push_back(build(op, 0));
+    if (!reachable) return std::nullopt;
 
     std::vector<std::vector<Value>> domains;
     size_t rows = 1;
@@ -208,16 +200,12 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
     std::vector<NodeId> kept;
     std::vector<int> position;  // per leaf: its index among the kept ones, or -1
     std::vector<Value> fixed;   // per leaf: the value used when dropped
-    int leafReady = 0;
     for (size_t i = 0; i < out.leaves.size(); ++i) {
         position.push_back(keep[i] ? static_cast<int>(kept.size()) : -1);
         fixed.push_back(domains[i].front());
-        if (!keep[i]) continue;
-        kept.push_back(out.leaves[i]);
-        leafReady = std::max(leafReady, shadow(out.leaves[i]).ready);
+        if (keep[i]) kept.push_back(out.leaves[i]);
     }
     if (kept.empty()) return std::nullopt;  // a constant: no MLP needed to learn that
-    if (mlpLayer(leafReady) >= mlpLayer(directReady)) return std::nullopt;
 
     out.leaves = kept;
     out.node = n;
@@ -233,6 +221,13 @@ std::optional<Lowering::Fused> Lowering::fuse(const Node& n, bool throughFolds) 
         return evaluate(root, all);
     };
     return out;
+}
+
+std::string Lowering::describeFusion(const Node& n, const Fused& fused) {
+    std::string leaves;
+    for (NodeId leaf : fused.leaves)
+        leaves += (leaves.empty() ? "'" : ", '") + describe(g_[leaf]) + "'";
+    return "'" + describe(n) + "' computed from " + leaves;
 }
 
 const Repr& Lowering::shadow(NodeId id) {
@@ -255,9 +250,7 @@ const Repr& Lowering::shadow(NodeId id) {
     r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         // Fusion may compute it earlier, from what its operands read.
-        std::optional<Fused> fused = fuse(m, true);
-        if (!fused) fused = fuse(m, false);
-        if (fused) {
+        if (std::optional<Fused> fused = fuse(m)) {
             int leafReady = 0;
             for (NodeId leaf : fused->leaves) leafReady = std::max(leafReady, shadow(leaf).ready);
             r.ready = 2 * mlpLayer(leafReady) + 2;
@@ -292,11 +285,12 @@ Repr Lowering::lowerMap(NodeId id) {
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
-        fused = fuse(*n, true);
-        if (!fused) fused = fuse(*n, false);
+        fused = fuse(*n);
         if (fused) {
-            debugLine("fuse", "'" + describe(*n) + "' computed from " +
-                                  std::to_string(fused->leaves.size()) + " earlier s-ops");
+            debugLine("fuse", describeFusion(*n, *fused));
+            // The copy keeps the encoding chosen for the map (which may depend on what reads
+            // the map, as a select does).
+            fused->node.encoding = plan.numericalOut ? Encoding::Numerical : Encoding::Categorical;
             n = &fused->node;
         }
     }

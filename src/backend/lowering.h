@@ -308,7 +308,11 @@ private:
         Node node;
         std::vector<NodeId> leaves;
     };
-    std::optional<Fused> fuse(const Node& n, bool throughFolds);
+    std::optional<Fused> fuse(const Node& n);
+    /// fuse() for one target: every s-op the result reads is ready by `ready`.
+    std::optional<Fused> fuseAt(const Node& n, int ready);
+    /// "'n' computed from 'a', 'b'", for RASPC_DEBUG=fuse.
+    std::string describeFusion(const Node& n, const Fused& fused);
 
     /// What `id` will look like once lowered (encoding, values, readiness), without lowering
     /// maps: fusion decides from these whether a map needs a slot of its own at all.
