@@ -45,8 +45,8 @@ KeyRange HeadCache::visible() const {
 
 void HeadCache::attend(const double* q, bool useStrategy, double* out, AttentionCounts& counts) {
     const KeyRange keys = visible();
-    // Hull and running sum cover a prefix of the real positions (chooseStrategies allows them
-    // for masks that leave one); a query past them all is empty and its range is too.
+    // Under the masks chooseStrategies gives hull or running sum (none, <=, <) the visible
+    // keys are the prefix 1 .. end - 1 (none when end is 1), which those structures hold.
     const size_t end = static_cast<size_t>(std::max(keys.first, keys.end));
     if (useStrategy && strategy_ == HeadStrategy::RunningSum) {
         ++counts.runningSum;
