@@ -76,7 +76,7 @@ Decoder::Decoder(const Model& m, Attention attention)
             const Head& head = layer.heads[h];
             p.wo.emplace_back(head.wo);
             p.valueWidth += static_cast<size_t>(head.wv.cols);
-            heads.emplace_back(strategies_[l][h], head.wq.cols, head.wv.cols, underflow);
+            heads.emplace_back(strategies_[l][h], head.mask, head.wq.cols, head.wv.cols, underflow);
             addBits(p.headWrites, p.wo.back().columnBits());
         }
         p.hasMlp = layer.mlp.w1.cols > 0;

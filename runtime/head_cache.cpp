@@ -6,8 +6,8 @@
 
 namespace raspc::rt {
 
-HeadCache::HeadCache(HeadStrategy strategy, int dk, int dv, double underflow)
-    : strategy_(strategy), dk_(dk), dv_(dv), underflow_(underflow) {
+HeadCache::HeadCache(HeadStrategy strategy, HeadMask mask, int dk, int dv, double underflow)
+    : strategy_(strategy), mask_(mask), dk_(dk), dv_(dv), underflow_(underflow) {
     if (strategy_ == HeadStrategy::Hull) hull_.emplace(dv_);
     if (strategy_ == HeadStrategy::RunningSum) valueSum_.assign(static_cast<size_t>(dv_), 0.0);
 }
@@ -38,27 +38,38 @@ double HeadCache::score(const double* q, const double* k) const {
     return s;
 }
 
+KeyRange HeadCache::visible() const {
+    const int rows = static_cast<int>(positions_);
+    return visibleKeys(mask_, true, rows - 1, rows);
+}
+
 void HeadCache::attend(const double* q, bool useStrategy, double* out, AttentionCounts& counts) {
+    const KeyRange keys = visible();
+    // Under the masks chooseStrategies gives hull or running sum (none, <=, <) the visible
+    // keys are the prefix 1 .. end - 1 (none when end is 1), which those structures hold.
+    const size_t end = static_cast<size_t>(std::max(keys.first, keys.end));
     if (useStrategy && strategy_ == HeadStrategy::RunningSum) {
         ++counts.runningSum;
-        fromRunningSum(q, out);
+        fromRunningSum(q, end, out);
         return;
     }
     if (useStrategy && strategy_ == HeadStrategy::Hull) {
         ++counts.hull;
-        if (fromHull(q, out)) return;
+        if (fromHull(q, end, out)) return;
         ++counts.hullFallbacks;
     } else {
         ++counts.scans;
     }
-    scan(q, out);
+    scan(q, keys, out);
 }
 
-void HeadCache::scan(const double* q, double* out) {
-    const size_t n = positions_;
-    scores_.resize(n);
-    double max = -std::numeric_limits<double>::infinity();
-    for (size_t j = 0; j < n; ++j) {
+void HeadCache::scan(const double* q, KeyRange keys, double* out) {
+    const size_t first = static_cast<size_t>(keys.first);
+    const size_t end = static_cast<size_t>(std::max(keys.first, keys.end));
+    scores_.resize(positions_);
+    double max = score(q, keys_.data());
+    scores_[0] = max;
+    for (size_t j = first; j < end; ++j) {
         scores_[j] = score(q, keys_.data() + j * static_cast<size_t>(dk_));
         max = std::max(max, scores_[j]);
     }
@@ -73,13 +84,13 @@ void HeadCache::scan(const double* q, double* out) {
         const double* v = values_.data() + j * static_cast<size_t>(dv_);
         for (int c = 0; c < dv_; ++c) out[c] += w * v[c];
     };
-    for (size_t j = 1; j < n; ++j) add(j);
+    for (size_t j = first; j < end; ++j) add(j);
     add(0);
     for (int c = 0; c < dv_; ++c) out[c] /= total;
 }
 
-bool HeadCache::fromHull(const double* q, double* out) {
-    for (; synced_ < positions_; ++synced_) {
+bool HeadCache::fromHull(const double* q, size_t end, double* out) {
+    for (; synced_ < end; ++synced_) {
         const double* k = keys_.data() + synced_ * 2;
         hull_->insert(k[0], k[1], values_.data() + synced_ * static_cast<size_t>(dv_));
     }
@@ -103,12 +114,12 @@ bool HeadCache::fromHull(const double* q, double* out) {
     return true;
 }
 
-void HeadCache::fromRunningSum(const double* q, double* out) {
-    for (; synced_ < positions_; ++synced_) {
+void HeadCache::fromRunningSum(const double* q, size_t end, double* out) {
+    for (; synced_ < end; ++synced_) {
         const double* v = values_.data() + synced_ * static_cast<size_t>(dv_);
         for (int c = 0; c < dv_; ++c) valueSum_[static_cast<size_t>(c)] += v[c];
     }
-    const size_t real = positions_ - 1;
+    const size_t real = end - 1;
     const double bosScore = score(q, keys_.data());
     if (real == 0) {
         std::copy(values_.begin(), values_.begin() + dv_, out);

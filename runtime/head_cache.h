@@ -9,6 +9,7 @@
 
 #include "runtime/head_strategy.h"
 #include "runtime/hull.h"
+#include "runtime/model.h"
 
 namespace raspc::rt {
 
@@ -33,13 +34,16 @@ struct AttentionCounts {
 /// other weights the running sum differs from the scan by rounding only.
 class HeadCache {
 public:
-    HeadCache(HeadStrategy strategy, int dk, int dv, double underflow);
+    /// `mask` is the head's own (the model is causal); the strategy must allow it (see
+    /// chooseStrategies).
+    HeadCache(HeadStrategy strategy, HeadMask mask, int dk, int dv, double underflow);
 
     /// Appends the key (dk numbers) and value (dv numbers) of the next position.
     void append(const double* key, const double* value);
 
-    /// softmax(q . keys) . values over every position so far, into out (dv numbers), by the
-    /// head's strategy when `useStrategy`, else by a scan. Counts the query in `counts`.
+    /// softmax(q . keys) . values over the positions so far that the mask leaves visible to
+    /// the newest one (its query), into out (dv numbers), by the head's strategy when
+    /// `useStrategy`, else by a scan. Counts the query in `counts`.
     void attend(const double* q, bool useStrategy, double* out, AttentionCounts& counts);
 
     /// Keeps only the first `positions` positions (BOS included).
@@ -49,10 +53,13 @@ public:
     HeadStrategy strategy() const { return strategy_; }
 
 private:
-    void scan(const double* q, double* out);
-    // The answer from the hull, or false when the hull cannot give it exactly.
-    bool fromHull(const double* q, double* out);
-    void fromRunningSum(const double* q, double* out);
+    // The real keys the newest position's query sees: [first, end).
+    KeyRange visible() const;
+    void scan(const double* q, KeyRange keys, double* out);
+    // The answer from the hull over keys 1 .. end - 1, or false when the hull cannot give it
+    // exactly.
+    bool fromHull(const double* q, size_t end, double* out);
+    void fromRunningSum(const double* q, size_t end, double* out);
     // exp(shifted), or 0 where the model's float type underflows. The best key's own weight,
     // exp(0) = 1 exactly, needs no call.
     double weight(double shifted) const {
@@ -62,6 +69,7 @@ private:
     double score(const double* q, const double* k) const;
 
     HeadStrategy strategy_;
+    HeadMask mask_;
     int dk_, dv_;
     double underflow_;
     size_t positions_ = 0;

@@ -50,6 +50,10 @@ std::vector<std::vector<HeadStrategy>> chooseStrategies(const Model& m) {
     for (const Layer& l : m.layers) {
         std::vector<HeadStrategy> heads;
         for (const Head& h : l.heads) {
+            if (h.mask == HeadMask::KeyAtLeast || h.mask == HeadMask::KeyAfter) {
+                heads.push_back(HeadStrategy::Scan);
+                continue;
+            }
             bool constantKey = true;
             for (int r = 0; r < h.wk.rows && constantKey; ++r) {
                 if (constant[static_cast<size_t>(r)]) continue;

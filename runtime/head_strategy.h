@@ -28,8 +28,12 @@ std::string_view strategyName(HeadStrategy s);
 /// (at real positions), and every real token's embedding row holds the same value in it.
 std::vector<bool> constantDimensions(const Model& m);
 
-/// The cheapest strategy each head allows, per layer and head: RunningSum when its wk reads
-/// only constant dimensions, else Hull for a hard head with 2-D keys, else Scan.
+/// The cheapest strategy each head of a causal model allows, per layer and head: RunningSum
+/// when its wk reads only constant dimensions, else Hull for a hard head with 2-D keys, else
+/// Scan. Both structures hold a prefix of the positions, so only heads whose mask leaves the
+/// newest query a prefix (none, key <= query, key < query) get them; under key >= query or
+/// key > query the causal mask leaves at most the query's own key besides BOS, and the scan
+/// of those is O(1) anyway.
 std::vector<std::vector<HeadStrategy>> chooseStrategies(const Model& m);
 
 }  // namespace raspc::rt

@@ -28,6 +28,29 @@ void forEachMatrix(const Model& m, F f) {
 
 }  // namespace
 
+std::string_view maskOperator(HeadMask mask) {
+    switch (mask) {
+        case HeadMask::None:
+            return "";
+        case HeadMask::KeyAtMost:
+            return "<=";
+        case HeadMask::KeyBefore:
+            return "<";
+        case HeadMask::KeyAtLeast:
+            return ">=";
+        case HeadMask::KeyAfter:
+            return ">";
+    }
+    return "";
+}
+
+std::optional<HeadMask> maskFromOperator(std::string_view op) {
+    for (HeadMask m :
+         {HeadMask::KeyAtMost, HeadMask::KeyBefore, HeadMask::KeyAtLeast, HeadMask::KeyAfter})
+        if (maskOperator(m) == op) return m;
+    return std::nullopt;
+}
+
 int64_t Model::parameterCount() const {
     int64_t n = 0;
     forEachMatrix(*this, [&](const Matrix& w) { n += static_cast<int64_t>(w.data.size()); });

@@ -3,8 +3,11 @@
 // the ONNX file. It is the contract between compiler and runtime and holds no compiler types.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace raspc::rt {
@@ -22,9 +25,57 @@ struct Matrix {
     double at(int r, int c) const { return data[static_cast<size_t>(r) * cols + c]; }
 };
 
+/// Which keys a head's queries may attend to, by position (BOS is position 0, the input's
+/// index i is position i + 1). The BOS key stays visible under every mask, so a query whose
+/// mask leaves no other key (position 0 under KeyBefore, say) attends to BOS and reads the
+/// default it carries. A causal model's mask (key <= query) applies on top of a head's own.
+enum class HeadMask {
+    None,
+    KeyAtMost,   // key <= query
+    KeyBefore,   // key < query
+    KeyAtLeast,  // key >= query
+    KeyAfter,    // key > query
+};
+
+/// The comparison a mask makes, as written between key and query: "<=", "<", ">=", ">"; ""
+/// for HeadMask::None. Also the mask's name in the ONNX metadata.
+std::string_view maskOperator(HeadMask mask);
+/// The mask named by maskOperator's text; nullopt for any other text (and for "").
+std::optional<HeadMask> maskFromOperator(std::string_view op);
+
+/// The keys besides BOS that a query at position `query` sees in a sequence of `rows`
+/// positions (BOS included), under a head's mask and, for a causal model, the causal mask:
+/// the positions [first, end), none when first >= end. Every mask leaves one such range.
+struct KeyRange {
+    int first = 1;
+    int end = 1;
+};
+
+inline KeyRange visibleKeys(HeadMask mask, bool causal, int query, int rows) {
+    KeyRange r{1, causal ? query + 1 : rows};
+    switch (mask) {
+        case HeadMask::None:
+            break;
+        case HeadMask::KeyAtMost:
+            r.end = std::min(r.end, query + 1);
+            break;
+        case HeadMask::KeyBefore:
+            r.end = std::min(r.end, query);
+            break;
+        case HeadMask::KeyAtLeast:
+            r.first = std::max(r.first, query);
+            break;
+        case HeadMask::KeyAfter:
+            r.first = std::max(r.first, query + 1);
+            break;
+    }
+    return r;
+}
+
 /// One attention head reading and writing the residual stream (width d).
 /// scores = (x Wq)(x Wk)^T, already scaled for hard attention; weights = softmax over keys;
-/// out = weights (x Wv) Wo, added to the residual.
+/// out = weights (x Wv) Wo, added to the residual. Keys the mask hides get weight 0 (their
+/// score counts as -infinity).
 struct Head {
     std::string label;  // what it computes, e.g. "aggregate reverse (reverse.rasp:4)"
     Matrix wq;          // d x dk
@@ -38,6 +89,7 @@ struct Head {
     /// coincide with the best point share its score. The head's output is then the mean of the
     /// values of the keys at the best point.
     bool hard = false;
+    HeadMask mask = HeadMask::None;
 };
 
 /// The MLP sublayer of a layer: all blocks side by side. out = relu(x W1) W2, no biases

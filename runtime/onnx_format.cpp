@@ -190,6 +190,12 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
         for (size_t h = 0; h < m.layers[l].heads.size(); ++h)
             if (m.layers[l].heads[h].hard) hard.push_back({l, h});
     if (!hard.empty()) props.emplace_back(kKeyHardHeads, hard.dump());
+    Json masks = Json::array();
+    for (size_t l = 0; l < m.layers.size(); ++l)
+        for (size_t h = 0; h < m.layers[l].heads.size(); ++h)
+            if (HeadMask mask = m.layers[l].heads[h].mask; mask != HeadMask::None)
+                masks.push_back({l, h, maskOperator(mask)});
+    if (!masks.empty()) props.emplace_back(kKeyHeadMasks, masks.dump());
     props.emplace_back(kKeySource, m.source);
     if (!m.reportJson.empty()) props.emplace_back(kKeyReport, m.reportJson);
     if (m.causal) props.emplace_back(kKeyCausal, "true");
@@ -261,6 +267,27 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
             if (l >= m.layers.size() || h >= m.layers[l].heads.size())
                 throw MetadataReader::malformed(hardKey, "a list of existing heads");
             m.layers[l].heads[h].hard = true;
+        }
+    }
+
+    // Optional: files from before head masks existed have none.
+    const std::string masksKey(kKeyHeadMasks);
+    if (props.count(masksKey)) {
+        Json masks = r.json(masksKey);
+        if (!masks.is_array()) throw MetadataReader::malformed(masksKey, "a JSON list");
+        for (const Json& e : masks) {
+            if (!e.is_array() || e.size() != 3 || !e[0].is_number_unsigned() ||
+                !e[1].is_number_unsigned() || !e[2].is_string())
+                throw MetadataReader::malformed(masksKey,
+                                                "a JSON list of [layer, head, operator] entries");
+            const auto l = e[0].get<size_t>(), h = e[1].get<size_t>();
+            if (l >= m.layers.size() || h >= m.layers[l].heads.size())
+                throw MetadataReader::malformed(masksKey, "a list of existing heads");
+            std::optional<HeadMask> mask = maskFromOperator(e[2].get<std::string>());
+            if (!mask)
+                throw MetadataReader::malformed(masksKey,
+                                                "a list of masks \"<=\", \"<\", \">=\" or \">\"");
+            m.layers[l].heads[h].mask = *mask;
         }
     }
 }

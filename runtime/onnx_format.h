@@ -48,6 +48,9 @@ inline constexpr std::string_view kKeyLayerLayout = "raspc.layer_layout";  // fo
 inline constexpr std::string_view kKeyFloatType = "raspc.float_type";      // float32|float64
 /// Optional: the heads with Head::hard set, as JSON [[layer, head], ...]; absent when none.
 inline constexpr std::string_view kKeyHardHeads = "raspc.hard_heads";
+/// Optional: the heads with a HeadMask, as JSON [[layer, head, operator], ...] with the
+/// operator of maskOperator ("<=", "<", ">=", ">"); absent when none (as in older files).
+inline constexpr std::string_view kKeyHeadMasks = "raspc.head_masks";
 /// Optional: "true" when attention is causally masked (absent in older files: not causal).
 inline constexpr std::string_view kKeyCausal = "raspc.causal";
 inline constexpr std::string_view kKeySource = "raspc.source";

@@ -84,11 +84,11 @@ void softmax(T* s, int n) {
     for (int j = 0; j < n; ++j) s[j] *= scale;
 }
 
-// One head over one sequence: h = softmax(q k^T) v for the segment's rows. Query i sees every
-// key, or with a causal mask keys 0..i (BOS is row 0, so it is always visible).
+// One head over one sequence: h = softmax(q k^T) v for the segment's rows. Query i sees BOS
+// (row 0) and the keys its mask and the causal mask leave visible.
 template <typename T>
 void attend(const T* q, const T* k, const T* v, int dk, int dv, Segment seg, T* h,
-            std::vector<T>& kt, std::vector<T>& scores, bool causal) {
+            std::vector<T>& kt, std::vector<T>& scores, HeadMask mask, bool causal) {
     const int n = seg.rows;
     q += seg.offset * dk;
     k += seg.offset * dk;
@@ -102,23 +102,27 @@ void attend(const T* q, const T* k, const T* v, int dk, int dv, Segment seg, T* 
     scores.resize(n);
 
     for (int i = 0; i < n; ++i) {
-        const int keysVisible = causal ? i + 1 : n;
-        std::fill(scores.begin(), scores.begin() + keysVisible, T(0));
+        // scores[0] is BOS's, scores[1 + j - first] key j's for j in [first, end).
+        const KeyRange r = visibleKeys(mask, causal, i, n);
+        const int first = r.first;
+        const int count = 1 + std::max(0, r.end - first);
+        std::fill(scores.begin(), scores.begin() + count, T(0));
         const T* qi = q + static_cast<size_t>(i) * dk;
         for (int c = 0; c < dk; ++c) {
             const T qc = qi[c];
             if (qc == T(0)) continue;
             const T* row = kt.data() + static_cast<size_t>(c) * n;
-            for (int j = 0; j < keysVisible; ++j) scores[j] += qc * row[j];
+            scores[0] += qc * row[0];
+            for (int j = 1; j < count; ++j) scores[j] += qc * row[first + j - 1];
         }
-        softmax(scores.data(), keysVisible);
+        softmax(scores.data(), count);
 
         T* hi = h + static_cast<size_t>(i) * dv;
         std::fill(hi, hi + dv, T(0));
-        for (int j = 0; j < keysVisible; ++j) {
+        for (int j = 0; j < count; ++j) {
             const T a = scores[j];
             if (a == T(0)) continue;  // hard attention: almost every weight is exactly 0
-            const T* vj = v + static_cast<size_t>(j) * dv;
+            const T* vj = v + static_cast<size_t>(j == 0 ? 0 : first + j - 1) * dv;
             for (int c = 0; c < dv; ++c) hi[c] += a * vj[c];
         }
     }
@@ -147,6 +151,7 @@ public:
 private:
     struct PreparedHead {
         SparseWeights<T> wq, wk, wv, wo;
+        HeadMask mask = HeadMask::None;
     };
     struct PreparedLayer {
         std::vector<PreparedHead> heads;
@@ -165,7 +170,7 @@ Runner::Engine<T>::Engine(const Model& m) : model_(m) {
         PreparedLayer p;
         for (const Head& h : l.heads)
             p.heads.push_back({SparseWeights<T>::from(h.wq), SparseWeights<T>::from(h.wk),
-                               SparseWeights<T>::from(h.wv), SparseWeights<T>::from(h.wo)});
+                               SparseWeights<T>::from(h.wv), SparseWeights<T>::from(h.wo), h.mask});
         p.hasMlp = l.mlp.w1.cols > 0;
         if (p.hasMlp) {
             p.w1 = SparseWeights<T>::from(l.mlp.w1);
@@ -243,7 +248,7 @@ const std::vector<T>& Runner::Engine<T>::forward(const std::vector<std::vector<i
             multiply(in.data(), totalRows, inSparse, head.wk, k.data());
             multiply(in.data(), totalRows, inSparse, head.wv, v.data());
             for (const Segment& seg : segments)
-                attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores,
+                attend(q.data(), k.data(), v.data(), dk, dv, seg, h.data(), kt, scores, head.mask,
                        model_.causal);
             multiplyAdd(h.data(), totalRows, mostlyZero(h), head.wo, x.data(), delta);
         }

@@ -155,6 +155,7 @@ rt::Model Lowering::run(CompileReport* report) {
         head.wv = dense(ph.v, d, h.dv);
         head.wo = dense(ph.o, h.dv, d);
         head.hard = h.hard;
+        head.mask = h.mask;
         m.layers[static_cast<size_t>(h.layer)].heads.push_back(std::move(head));
         if (report) report->heads.push_back({h.layer, h.label, h.dk, h.dv});
     }

@@ -4,10 +4,38 @@
 
 namespace raspc::lowering {
 
-/// Splits a selector into blocks whose scores add up: a conjunction at the top becomes one
-/// block per conjunct; each block compares one key s-op (or tuple) with one query s-op (or
-/// tuple) through its predicate matrix. A key is selected when every block scores 1.
-std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
+namespace {
+
+// The head mask doing the work of `s` when it compares key positions with query positions by
+// <=, <, >= or >; None otherwise.
+rt::HeadMask positionMask(const Graph& g, NodeId s) {
+    const Node& n = g[s];
+    if (n.kind != OpKind::Select || g[n.operands[0]].kind != OpKind::Indices ||
+        g[n.operands[1]].kind != OpKind::Indices)
+        return rt::HeadMask::None;
+    switch (n.cmp) {
+        case Cmp::Le:
+            return rt::HeadMask::KeyAtMost;
+        case Cmp::Lt:
+            return rt::HeadMask::KeyBefore;
+        case Cmp::Ge:
+            return rt::HeadMask::KeyAtLeast;
+        case Cmp::Gt:
+            return rt::HeadMask::KeyAfter;
+        default:
+            return rt::HeadMask::None;
+    }
+}
+
+}  // namespace
+
+/// Splits a selector into a position mask and blocks whose scores add up: a conjunction at
+/// the top becomes one block per conjunct; each block compares one key s-op (or tuple) with
+/// one query s-op (or tuple) through its predicate matrix. A key is selected when it passes
+/// the mask and every block scores 1. The first conjunct comparing indices with indices by an
+/// order becomes the mask, so the head reads no position features for it; a second such
+/// conjunct stays a block (one mask per head).
+Lowering::Scoring Lowering::selectorScoring(NodeId selector) {
     std::vector<NodeId> conjuncts;
     std::function<void(NodeId)> split = [&](NodeId s) {
         if (g_[s].kind == OpKind::SelectAnd) {
@@ -19,7 +47,16 @@ std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
     };
     split(selector);
 
-    std::vector<Block> blocks;
+    Scoring scoring;
+    for (auto it = conjuncts.begin(); it != conjuncts.end(); ++it) {
+        if (rt::HeadMask mask = positionMask(g_, *it); mask != rt::HeadMask::None) {
+            scoring.mask = mask;
+            conjuncts.erase(it);
+            break;
+        }
+    }
+
+    std::vector<Block>& blocks = scoring.blocks;
     for (NodeId c : conjuncts) {
         std::vector<NodeId> keys, queries;
         std::function<void(NodeId)> collect = [&](NodeId s) {
@@ -114,14 +151,17 @@ std::vector<Lowering::Block> Lowering::selectorBlocks(NodeId selector) {
         }
         blocks.push_back(std::move(b));
     }
-    return blocks;
+    return scoring;
 }
 
-/// A head whose real keys score `scale` per satisfied block. The BOS key scores half a block
-/// less than a full match, so it wins exactly when nothing is selected (or the same as a full
-/// match, for selector_width). The BOS query attends to BOS alone.
-HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
+/// A head whose real keys score `scale` per satisfied block, under the scoring's position mask.
+/// The BOS key, which no mask hides, scores half a block less than a full match, so it wins
+/// exactly when nothing is selected (or the same as a full match, for selector_width); with no
+/// blocks at all, visible real keys score 0 and BOS -scale / 2. The BOS query attends to BOS
+/// alone.
+HeadPlan Lowering::buildHead(const Scoring& scoring, bool bosLikeSelected, int layer,
                              const std::string& label, const std::optional<TieBreak>& tie) {
+    const std::vector<Block>& blocks = scoring.blocks;
     // Selected keys, BOS and unselected keys score at least half a block apart; a tie-break
     // spreads selected keys over kHardGap * range, so a block must outweigh that too.
     const double range = tie ? tie->range : 0.0;
@@ -129,6 +169,7 @@ HeadPlan Lowering::buildHead(const std::vector<Block>& blocks, bool bosLikeSelec
     HeadPlan h;
     h.layer = layer;
     h.label = label;
+    h.mask = scoring.mask;
     int col = 0;
     for (const Block& b : blocks) {
         for (size_t j = 0; j < b.q.size(); ++j, ++col) {
@@ -231,11 +272,10 @@ Repr Lowering::lowerAggregate(NodeId id) {
              "such as \"latest\" or \"max\", or aggregate numbers");
     }
 
-    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
-    int ready = std::max(moved.ready, tieReady);
-    for (const Block& b : blocks) ready = std::max(ready, b.ready);
+    Scoring scoring = selectorScoring(n.operands[0]);
+    int ready = std::max({moved.ready, tieReady, scoring.ready()});
     int layer = headLayer(ready);
-    HeadPlan h = buildHead(blocks, false, layer, "aggregate " + describe(n), tie);
+    HeadPlan h = buildHead(scoring, false, layer, "aggregate " + describe(n), tie);
 
     Repr out;
     out.materialized = true;
@@ -304,11 +344,10 @@ Repr Lowering::lowerSum(NodeId id) {
     }
     bound += 1.0;
 
-    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
-    int ready = vals.ready;
-    for (const Block& b : blocks) ready = std::max(ready, b.ready);
+    Scoring scoring = selectorScoring(n.operands[0]);
+    int ready = std::max(vals.ready, scoring.ready());
     int layer = headLayer(ready);
-    HeadPlan h = buildHead(blocks, true, layer, "aggregate(sum) " + describe(n));
+    HeadPlan h = buildHead(scoring, true, layer, "aggregate(sum) " + describe(n));
     int meanDim = newDim(0.0);
     int inverseDim = newDim(1.0);
     emitColumn(h.v, 0, vals.numberForm(), 0.0);
@@ -369,11 +408,9 @@ Repr Lowering::lowerWidthInverse(NodeId id) {
         fail(n, "selector_width and length are not compiled for max_len above " +
                     std::to_string(kLongInputLength) + "; lower max_len");
     }
-    std::vector<Block> blocks = selectorBlocks(n.operands[0]);
-    int ready = 0;
-    for (const Block& b : blocks) ready = std::max(ready, b.ready);
-    int layer = headLayer(ready);
-    HeadPlan h = buildHead(blocks, true, layer, "selector_width " + describe(n));
+    Scoring scoring = selectorScoring(n.operands[0]);
+    int layer = headLayer(scoring.ready());
+    HeadPlan h = buildHead(scoring, true, layer, "selector_width " + describe(n));
     int inverse = newDim(1.0);
     emitColumn(h.v, 0, {{kBos, 1.0}}, 1.0);
     h.o.push_back({0, inverse, 1.0});

@@ -139,6 +139,7 @@ struct HeadPlan {
     int dk = 0;
     int dv = 0;
     bool hard = false;  // see rt::Head::hard
+    rt::HeadMask mask = rt::HeadMask::None;
     std::vector<Entry> q, k, v, o;
 };
 
@@ -334,8 +335,7 @@ private:
                        const ValueSet& outSet);
     /// Whether `x if c else y` with a categorical c gives numbers: then condMlp gates each
     /// branch, rather than a table over every combination of values.
-    bool multiplexes(const Node& n, const std::vector<const Repr*>& ops,
-                     const MapPlan& plan) const;
+    bool multiplexes(const Node& n, const std::vector<const Repr*>& ops, const MapPlan& plan) const;
     Repr condMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
                  const ValueSet& outSet);
     /// A map of whole numbers too many to tabulate, compiled from its operator instead: the
@@ -351,14 +351,25 @@ private:
         std::vector<Form> k;  // per key column, the key's indicator
         int ready = 0;
     };
-    std::vector<Block> selectorBlocks(NodeId selector);
+    /// A selector as a head computes it: a position mask for a conjunct comparing indices with
+    /// indices by <=, <, >= or >, and scored blocks for the rest.
+    struct Scoring {
+        std::vector<Block> blocks;
+        rt::HeadMask mask = rt::HeadMask::None;
+        int ready() const {
+            int r = 0;
+            for (const Block& b : blocks) r = std::max(r, b.ready);
+            return r;
+        }
+    };
+    Scoring selectorScoring(NodeId selector);
     /// A tie-break added to every selected key's score: `form` reads values in [0, range]
     /// whose distinct values are at least 1 apart; the selected key with the largest wins.
     struct TieBreak {
         Form form;
         double range = 0.0;
     };
-    HeadPlan buildHead(const std::vector<Block>& blocks, bool bosLikeSelected, int layer,
+    HeadPlan buildHead(const Scoring& scoring, bool bosLikeSelected, int layer,
                        const std::string& label, const std::optional<TieBreak>& tie = {});
 
     [[noreturn]] void fail(const Node& n, const std::string& message) const {

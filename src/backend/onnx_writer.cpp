@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
@@ -139,6 +140,13 @@ std::string buildPositionPowers(GraphBuilder& b, const rt::Model& m, const std::
     return b.node("MatMul", {all, std::string(fmt::kPositionPowers)}, "embed.powers.term");
 }
 
+bool anyHeadMask(const rt::Model& m) {
+    for (const rt::Layer& l : m.layers)
+        for (const rt::Head& h : l.heads)
+            if (h.mask != rt::HeadMask::None) return true;
+    return false;
+}
+
 // tokens -> x0 = token embedding of [BOS, tokens...] + position embedding of 0..seq
 // + position powers.
 std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
@@ -162,7 +170,7 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     // Positions 0..seq (BOS included), for the position table, the powers and the mask.
     const bool table = m.positionEmbedding.rows > 0;
     const bool powers = m.positionPowers.rows > 0;
-    if (!table && !powers && !m.causal) return x;
+    if (!table && !powers && !m.causal && !anyHeadMask(m)) return x;
     std::string length =
         b.node("Shape", {ids}, "embed.length_1d",
                {GraphBuilder::intAttr("start", 1), GraphBuilder::intAttr("end", 2)});
@@ -182,22 +190,96 @@ std::string buildEmbedding(GraphBuilder& b, const rt::Model& m) {
     return x;
 }
 
-// The causal mask, [seq, seq] over positions BOS included: 0 where key <= query, -infinity
-// elsewhere. Positions come from the embedding's Range.
-std::string buildCausalMask(GraphBuilder& b) {
-    std::string positions = "embed.positions";
-    std::string axis0 = b.int64s("const.axis0", {0}, {1});
-    std::string axis1 = b.int64s("const.axis1", {1}, {1});
-    std::string rows = b.node("Unsqueeze", {positions, axis1}, "mask.queries");  // [seq, 1]
-    std::string cols = b.node("Unsqueeze", {positions, axis0}, "mask.keys");     // [1, seq]
-    std::string ahead = b.node("Greater", {cols, rows}, "mask.ahead");           // key > query
-    // -infinity, not a large negative number: lookup heads' scores can pass 10^12, and a later
-    // key must get weight exactly 0 whatever its score (BOS keeps every row's maximum finite).
-    std::string blocked =
-        b.floats("const.mask_blocked", {-std::numeric_limits<double>::infinity()}, {});
-    std::string open = b.floats("const.mask_open", {0.0}, {});
-    return b.node("Where", {ahead, blocked, open}, "mask.bias");
-}
+// The attention masks of one model, [seq, seq] over positions BOS included: 0 where a query
+// may attend to a key (rt::keyVisible), -infinity elsewhere. Each distinct mask is built once,
+// from the embedding's Range of positions, and shared by the heads that use it.
+class MaskBuilder {
+public:
+    MaskBuilder(GraphBuilder& b, bool causal) : b_(b), causal_(causal) {}
+
+    /// The bias to add to the scores of a head with `mask`; "" when nothing is hidden.
+    std::string bias(rt::HeadMask mask) {
+        if (mask == rt::HeadMask::None && !causal_) return "";
+        auto found = built_.find(mask);
+        if (found != built_.end()) return found->second;
+        // A causal model's key <= query mask is the causal mask itself.
+        if (mask == rt::HeadMask::KeyAtMost && causal_)
+            return built_[mask] = bias(rt::HeadMask::None);
+
+        std::string blocked;  // bool [seq, seq]: true where the key is hidden
+        const std::string at = "mask." + maskName(mask);
+        if (mask != rt::HeadMask::None) {
+            // key > query for <=, key >= query for <, and so on: the complement of the mask.
+            static const std::map<rt::HeadMask, const char*> kHidden = {
+                {rt::HeadMask::KeyAtMost, "Greater"},
+                {rt::HeadMask::KeyBefore, "GreaterOrEqual"},
+                {rt::HeadMask::KeyAtLeast, "Less"},
+                {rt::HeadMask::KeyAfter, "LessOrEqual"}};
+            std::string hidden = b_.node(kHidden.at(mask), {keys(), queries()}, at + ".compare");
+            // BOS, key position 0, stays visible under every mask.
+            blocked = b_.node("And", {hidden, realKeys()}, at + ".hidden");
+        }
+        if (causal_) {
+            std::string ahead = causalHidden();
+            blocked = blocked.empty() ? ahead : b_.node("Or", {blocked, ahead}, at + ".or_causal");
+        }
+        if (hiddenScore_.empty()) {
+            // -infinity, not a large negative number: lookup heads' scores can pass 10^12,
+            // and a hidden key must get weight exactly 0 whatever its score (BOS keeps every
+            // row's maximum finite).
+            hiddenScore_ =
+                b_.floats("const.mask_blocked", {-std::numeric_limits<double>::infinity()}, {});
+            openScore_ = b_.floats("const.mask_open", {0.0}, {});
+        }
+        return built_[mask] = b_.node("Where", {blocked, hiddenScore_, openScore_}, at + ".bias");
+    }
+
+private:
+    static std::string maskName(rt::HeadMask mask) {
+        switch (mask) {
+            case rt::HeadMask::None:
+                return "causal";
+            case rt::HeadMask::KeyAtMost:
+                return "key_at_most";
+            case rt::HeadMask::KeyBefore:
+                return "key_before";
+            case rt::HeadMask::KeyAtLeast:
+                return "key_at_least";
+            case rt::HeadMask::KeyAfter:
+                return "key_after";
+        }
+        return "unknown";
+    }
+
+    std::string queries() {  // [seq, 1]
+        if (queries_.empty()) {
+            std::string axis1 = b_.int64s("const.axis1", {1}, {1});
+            queries_ = b_.node("Unsqueeze", {"embed.positions", axis1}, "mask.queries");
+        }
+        return queries_;
+    }
+    std::string keys() {  // [1, seq]
+        if (keys_.empty()) {
+            std::string axis0 = b_.int64s("const.axis0", {0}, {1});
+            keys_ = b_.node("Unsqueeze", {"embed.positions", axis0}, "mask.keys");
+        }
+        return keys_;
+    }
+    std::string realKeys() {  // [1, seq]: key position > 0
+        if (realKeys_.empty())
+            realKeys_ = b_.node("Greater", {keys(), "const.zero"}, "mask.real_keys");
+        return realKeys_;
+    }
+    std::string causalHidden() {  // [seq, seq]: key > query
+        if (ahead_.empty()) ahead_ = b_.node("Greater", {keys(), queries()}, "mask.ahead");
+        return ahead_;
+    }
+
+    GraphBuilder& b_;
+    bool causal_;
+    std::map<rt::HeadMask, std::string> built_;
+    std::string queries_, keys_, realKeys_, ahead_, hiddenScore_, openScore_;
+};
 
 // One attention head reading `x`; returns its contribution to the residual.
 std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const std::string& x,
@@ -218,7 +300,7 @@ std::string buildHead(GraphBuilder& b, const rt::Head& h, int l, int hi, const s
     std::string kT =
         b.node("Transpose", {k}, at + "k_t", {GraphBuilder::intsAttr("perm", {0, 2, 1})});
     std::string scores = b.node("MatMul", {q, kT}, at + "scores");
-    // A causal model adds the mask built once by buildCausalMask (0, or far below any score).
+    // A masked head adds its mask's bias (0, or -infinity where the key is hidden).
     if (!mask.empty()) scores = b.node("Add", {scores, mask}, at + "masked_scores");
     std::string weights =
         b.node("Softmax", {scores}, at + "weights", {GraphBuilder::intAttr("axis", -1)});
@@ -248,7 +330,7 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
                              onnx::TensorProto::INT64);
     b.matrix(std::string(fmt::kTokenEmbedding), m.tokenEmbedding);
     std::string x = buildEmbedding(b, m);
-    const std::string mask = m.causal ? buildCausalMask(b) : "";
+    MaskBuilder masks(b, m.causal);
 
     for (size_t li = 0; li < m.layers.size(); ++li) {
         const rt::Layer& layer = m.layers[li];
@@ -256,7 +338,9 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
         // Every head reads the layer's input; their outputs join the residual in head order.
         const std::string layerIn = x;
         for (size_t hi = 0; hi < layer.heads.size(); ++hi) {
-            std::string out = buildHead(b, layer.heads[hi], l, static_cast<int>(hi), layerIn, mask);
+            const rt::Head& head = layer.heads[hi];
+            std::string out =
+                buildHead(b, head, l, static_cast<int>(hi), layerIn, masks.bias(head.mask));
             x = b.node("Add", {x, out},
                        "layer" + std::to_string(l) + ".after_head" + std::to_string(hi));
         }

@@ -390,6 +390,8 @@ std::string inspectText(const rt::Model& m) {
             const rt::Head& head = layer.heads[h];
             std::string shape =
                 "q/k " + std::to_string(head.wq.cols) + ", v " + std::to_string(head.wv.cols);
+            if (head.mask != rt::HeadMask::None)
+                shape += ", mask key " + std::string(rt::maskOperator(head.mask)) + " query";
             if (m.causal) shape += ", " + std::string(rt::strategyName(strategies[l][h]));
             layerRows.push_back({"  head " + std::to_string(h), shape, head.label});
         }
@@ -455,6 +457,7 @@ json inspectJson(const rt::Model& m) {
                           {"queryKeyWidth", head.wq.cols},
                           {"valueWidth", head.wv.cols}};
             if (head.hard) entry["hard"] = true;
+            if (head.mask != rt::HeadMask::None) entry["mask"] = rt::maskOperator(head.mask);
             if (m.causal) entry["strategy"] = rt::strategyName(strategies[l][h]);
             heads.push_back(entry);
         }

@@ -142,5 +142,64 @@ TEST_CASE("max, min, latest and earliest pick one key exactly") {
     }
 }
 
+// The model of `out` over "ab" with the given maximum length.
+rt::Model compileAb(const Builder& b, NodeId out, int maxLen) {
+    CompileOptions opts;
+    opts.vocab = {Value("a"), Value("b")};
+    opts.maxLen = maxLen;
+    opts.outputs = {out};
+    opts.outputNames = {"out"};
+    return lower(b.g, opts);
+}
+
+TEST_CASE("order comparisons of indices become head masks, and the position one-hot goes") {
+    const std::pair<Cmp, rt::HeadMask> kinds[] = {{Cmp::Le, rt::HeadMask::KeyAtMost},
+                                                  {Cmp::Lt, rt::HeadMask::KeyBefore},
+                                                  {Cmp::Ge, rt::HeadMask::KeyAtLeast},
+                                                  {Cmp::Gt, rt::HeadMask::KeyAfter}};
+    for (auto [cmp, mask] : kinds) {
+        INFO("mask " << rt::maskOperator(mask));
+        Builder b;
+        NodeId isA =
+            b.map(b.tokens, [](const Value& t) { return pyIndicator(pyEq(t, Value("a"))); });
+        NodeId frac = b.aggregate(b.select(b.indices, b.indices, cmp), isA, Value(-1));
+        rt::Model m = compileAb(b, frac, 8);
+        REQUIRE(m.layers.size() == 1);
+        REQUIRE(m.layers[0].heads.size() == 1);
+        CHECK(m.layers[0].heads[0].mask == mask);
+        // one, BOS, the token "a" and the result: no position dimensions.
+        CHECK(m.width == 4);
+        for (double w : m.positionEmbedding.data) CHECK(w == 0.0);
+        checkAll(b, frac, "ab", 8, 7);
+
+        // In a conjunction, on either side: the mask does the comparison, the scores the rest.
+        Builder c;
+        NodeId isB = c.select(c.tokens, c.constant(Value("b")), Cmp::Eq);
+        NodeId order = c.select(c.indices, c.indices, cmp);
+        for (NodeId sel : {c.land(order, isB), c.land(isB, order)}) {
+            NodeId width = c.width(sel);
+            rt::Model w = compileAb(c, width, 8);
+            CHECK(w.layers[0].heads[0].mask == mask);
+            checkAll(c, width, "ab", 8, 7);
+        }
+    }
+}
+
+TEST_CASE("one mask per head: a second order comparison, or one under not, stays in the scores") {
+    Builder b;
+    // key >= query and key <= query: only the query's own position.
+    NodeId self =
+        b.land(b.select(b.indices, b.indices, Cmp::Ge), b.select(b.indices, b.indices, Cmp::Le));
+    NodeId own = b.aggregate(self, b.tokens, Value("-"));
+    rt::Model m = compileAb(b, own, 6);
+    CHECK(m.layers[0].heads[0].mask == rt::HeadMask::KeyAtLeast);
+    checkAll(b, own, "ab", 6, 6);
+
+    NodeId notAfter = b.lnot(b.select(b.indices, b.indices, Cmp::Gt));
+    NodeId count = b.width(notAfter);
+    CHECK(compileAb(b, count, 6).layers[0].heads[0].mask == rt::HeadMask::None);
+    checkAll(b, count, "ab", 6, 6);
+}
+
 }  // namespace
 }  // namespace raspc

@@ -105,6 +105,25 @@ if [ "${predicted% *}" != "${shifted% *}" ]; then
     echo "    predicted: $predicted"
     failures=$((failures + 1))
 fi
+# Position masks in a causal program: the decoder's strategies and its scan write the same
+# trace, which the interpreter predicts token by token; inspect names each head's mask.
+masks="$root/tests/e2e/language/causal_masks.rasp"
+mask_trace=$("$raspc" run "$masks" --generate --input 1 --max-steps 39)
+expect 0 "$mask_trace" -- "$raspc" run "$masks" --generate --input 1 --max-steps 39 \
+    --attention=scan
+mask_predicted=$("$raspc" eval "$masks" --input "$mask_trace" --json |
+                 node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+                     console.log(JSON.parse(s).outputs.next.join(" ")))')
+if [ "${mask_predicted% *}" != "${mask_trace#* }" ] || [ "${#mask_trace}" -ne 79 ]; then
+    echo "FAIL: interpreter's next tokens differ from the masked program's generated trace"
+    echo "    trace:     $mask_trace"
+    echo "    predicted: $mask_predicted"
+    failures=$((failures + 1))
+fi
+"$raspc" compile "$masks" -o "$work/causal_masks.onnx" --force >/dev/null
+expect 0 "mask key < query, scan" -- "$raspc" inspect "$work/causal_masks.onnx"
+expect 0 "mask key <= query, running sum" -- "$raspc" inspect "$work/causal_masks.onnx"
+expect 0 '"mask": ">="' -- "$raspc" inspect "$work/causal_masks.onnx" --json
 expect 1 "not causal" -- "$raspc" run "$root/samples/reverse.rasp" --generate --input ab
 expect 0 '"stopped":"stop token"' -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
     --input "1 1" --stop 0 --json

@@ -163,4 +163,14 @@ TEST_CASE("raspc metadata with missing or misshapen weights is inconsistent") {
         CHECK(loadError(dir, p).find("lacks the key 'raspc.output.frac.numbers'") !=
               std::string::npos);
     }
+    SUBCASE("head masks that name no head or no mask") {
+        for (const char* bad : {R"([[0,5,"<"]])", R"([[0,0,"=="]])", R"([[0,0]])", R"({"a":1})"}) {
+            CAPTURE(bad);
+            onnx::ModelProto p = good;
+            auto* e = p.add_metadata_props();
+            e->set_key("raspc.head_masks");
+            e->set_value(bad);
+            CHECK(loadError(dir, p).find("'raspc.head_masks' is not") != std::string::npos);
+        }
+    }
 }

@@ -209,6 +209,53 @@ TEST_CASE("decoder: a step may read only the first outputs") {
     }
 }
 
+TEST_CASE("decoder: masked heads keep their strategies where a prefix is visible") {
+    // key <= query is the causal mask itself and key < query a shorter prefix: hull and
+    // running sum stay; under >= and > only the query's own key can be left, so a scan.
+    using M = rt::HeadMask;
+    using S = HeadStrategy;
+    rt::Model m = testing::lookupModel(8, 100, "float64", true, 1);
+    m.layers[0].heads[0].mask = M::KeyBefore;
+    m.layers[0].heads[1].mask = M::KeyAtLeast;
+    m.layers[0].heads[2].mask = M::KeyAtMost;
+    m.layers[0].heads[3].mask = M::KeyAfter;
+    m.layers[1].heads[1].mask = M::KeyBefore;
+    CHECK(rt::chooseStrategies(m) ==
+          std::vector<std::vector<S>>{{S::Hull, S::Scan, S::RunningSum, S::Scan},
+                                      {S::Scan, S::Hull}});
+}
+
+TEST_CASE("decoder: under every mask the strategies match the scan and the batched runner") {
+    using M = rt::HeadMask;
+    const std::vector<M> masks = {M::None, M::KeyAtMost, M::KeyBefore, M::KeyAtLeast, M::KeyAfter};
+    for (size_t shift = 0; shift < masks.size(); ++shift) {
+        CAPTURE(shift);
+        rt::Model m = testing::lookupModel(9, 300, "float64", false, 12);
+        size_t i = shift;
+        for (rt::Layer& l : m.layers)
+            for (rt::Head& h : l.heads) h.mask = masks[i++ % masks.size()];
+
+        rt::Decoder fast(m, rt::Attention::Auto);
+        rt::Decoder slow(m, rt::Attention::Scan);
+        auto trace = generate(fast, 250);
+        checkSame(trace, generate(slow, 250), 0.0);
+
+        // The batched runner on the generated tokens gives the same outputs at every position.
+        std::vector<int32_t> ids = {0};
+        for (size_t p = 0; p + 1 < trace.size(); ++p)
+            ids.push_back(static_cast<int32_t>(trace[p][0].ids[0]));
+        auto batch = rt::Runner(m).run({ids})[0];
+        for (size_t p = 0; p < ids.size(); ++p) {
+            CAPTURE(p);
+            CHECK(trace[p][0].ids[0] == batch[0].ids[p]);
+            for (size_t o = 1; o < m.outputs.size(); ++o) {
+                CAPTURE(o);
+                CHECK(trace[p][o].values[0] == doctest::Approx(batch[o].values[p]).epsilon(1e-9));
+            }
+        }
+    }
+}
+
 TEST_CASE("decoder: rejects non-causal models") {
     CHECK_THROWS_AS(rt::Decoder(toy::shiftModel({"a", "b"}, 4)), rt::ModelError);
 }

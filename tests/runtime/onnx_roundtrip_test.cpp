@@ -78,6 +78,41 @@ TEST_CASE("round trip: float64 and float32 models with hard heads and position p
     }
 }
 
+TEST_CASE("round trip: head masks, and files without them") {
+    ScratchDir dir;
+    using M = rt::HeadMask;
+    for (bool causal : {false, true}) {
+        CAPTURE(causal);
+        rt::Model m = testing::lookupModel(6, 50, "float32", true, 9);
+        m.causal = causal;
+        m.layers[0].heads[0].mask = M::KeyAtMost;
+        m.layers[0].heads[1].mask = M::KeyBefore;
+        m.layers[0].heads[3].mask = M::KeyAtLeast;
+        m.layers[1].heads[0].mask = M::KeyAfter;
+        std::string path = dir.file("masked.onnx");
+        writeOnnx(m, path);
+        rt::Model back = rt::loadModel(path);
+        CHECK(testing::modelDifference(m, back) == "");
+        CHECK(back.layers[0].heads[2].mask == M::None);
+
+        onnx::ModelProto p = readProto(path);
+        CHECK_NOTHROW(onnx::checker::check_model(p));
+        CHECK(metadata(p, "raspc.head_masks") == R"([[0,0,"<="],[0,1,"<"],[0,3,">="],[1,0,">"]])");
+        // Every masked head adds a bias to its scores; so does every head of a causal model.
+        int biased = 0;
+        for (const auto& node : p.graph().node())
+            if (node.name().ends_with(".masked_scores")) ++biased;
+        CHECK(biased == (causal ? 6 : 4));
+    }
+
+    // A file without the key (as before masks existed) reads as unmasked.
+    rt::Model plain = testing::lookupModel(6, 50, "float32", true, 9);
+    writeOnnx(plain, dir.file("plain.onnx"));
+    CHECK(metadata(readProto(dir.file("plain.onnx")), "raspc.head_masks") == "<missing>");
+    for (const rt::Layer& l : rt::loadModel(dir.file("plain.onnx")).layers)
+        for (const rt::Head& h : l.heads) CHECK(h.mask == M::None);
+}
+
 TEST_CASE("a float32 model must hold float32 values, and a hard head 2-D keys") {
     ScratchDir dir;
     rt::Model m = testing::lookupModel(6, 50, "float32", false, 9);

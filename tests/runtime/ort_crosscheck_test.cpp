@@ -141,3 +141,37 @@ TEST_CASE("onnxruntime agrees with the native runner on float64 and float32 look
         crossCheck(m, inputsOver(vocab, 2, 80, 40));
     }
 }
+
+TEST_CASE("onnxruntime agrees with the native runner under every head mask") {
+    // The shift model's heads under masks, causal or not: the graph's mask bias must hide what
+    // the runner hides. The uniform "frac" head takes every mask; the hard "prev" head only
+    // those that leave it the previous position (under >= or > it would average keys that
+    // score alike, which run_ort.mjs does not reject as the runner does).
+    std::vector<std::string> vocab = {"a", "b", "c"};
+    auto inputs = inputsOver(vocab, 4, 40, 7);
+    using M = rt::HeadMask;
+    const std::vector<M> masks = {M::None, M::KeyAtMost, M::KeyBefore, M::KeyAtLeast, M::KeyAfter};
+    for (bool causal : {false, true}) {
+        for (size_t i = 0; i < masks.size(); ++i) {
+            CAPTURE(causal);
+            CAPTURE(rt::maskOperator(masks[i]));
+            rt::Model m = toy::shiftModel(vocab, 7);
+            m.causal = causal;
+            m.layers[0].heads[0].mask = masks[(i + 1) % 3];
+            m.layers[0].heads[1].mask = masks[i];
+            crossCheck(m, inputs);
+        }
+    }
+}
+
+TEST_CASE("onnxruntime agrees with the native runner on a float64 lookup model under masks") {
+    std::vector<std::string> vocab;
+    for (int t = 0; t < 7; ++t) vocab.push_back(std::to_string(t));
+    rt::Model m = testing::lookupModel(7, 40, "float64", true, 11);
+    m.outputs.resize(2);
+    m.layers[0].heads[0].mask = rt::HeadMask::KeyBefore;
+    m.layers[0].heads[1].mask = rt::HeadMask::KeyAtLeast;
+    m.layers[0].heads[2].mask = rt::HeadMask::KeyAfter;
+    m.layers[1].heads[1].mask = rt::HeadMask::KeyAtMost;
+    crossCheck(m, inputsOver(vocab, 2, 60, 40));
+}

@@ -144,3 +144,54 @@ TEST_CASE("categorical decoding rejects an id outside the table") {
     CHECK_THROWS_WITH_AS(rt::decode(out, v), doctest::Contains("position 2: id 2"),
                          rt::DecodeError);
 }
+
+TEST_CASE("head masks hide keys by position; BOS stays visible") {
+    // The shift model's "frac" head weighs every visible key alike, BOS included (value 0):
+    // it reads (number of visible "a" keys) / (number of visible keys + 1).
+    using M = rt::HeadMask;
+    const std::vector<std::string> input = split("abaacab");
+    const int n = static_cast<int>(input.size());
+    for (M mask : {M::None, M::KeyAtMost, M::KeyBefore, M::KeyAtLeast, M::KeyAfter}) {
+        for (bool causal : {false, true}) {
+            CAPTURE(rt::maskOperator(mask));
+            CAPTURE(causal);
+            rt::Model m = toy::shiftModel(kVocab, 8);
+            m.causal = causal;
+            m.layers[0].heads[1].mask = mask;
+            rt::Runner runner(m);
+            auto values = runner.run({rt::encodeTokens(m, input)})[0][1].values;
+            REQUIRE(values.size() == input.size());
+            for (int q = 0; q < n; ++q) {
+                int count = 0, as = 0;
+                for (int k = 0; k < n; ++k) {
+                    bool visible = mask == M::None || (mask == M::KeyAtMost && k <= q) ||
+                                   (mask == M::KeyBefore && k < q) ||
+                                   (mask == M::KeyAtLeast && k >= q) ||
+                                   (mask == M::KeyAfter && k > q);
+                    if (!visible || (causal && k > q)) continue;
+                    ++count;
+                    as += input[static_cast<size_t>(k)] == "a";
+                }
+                CAPTURE(q);
+                CHECK(values[static_cast<size_t>(q)] ==
+                      doctest::Approx(static_cast<double>(as) / (count + 1)).epsilon(1e-6));
+            }
+        }
+    }
+}
+
+TEST_CASE("an empty selection under a mask reads BOS alone") {
+    // Under key < query the first position sees no key but BOS, and under key > query the
+    // last; the hard "prev" head then copies BOS's "-" where it would otherwise read a token.
+    rt::Model m = toy::shiftModel(kVocab, 6);
+    m.layers[0].heads[0].mask = rt::HeadMask::KeyBefore;
+    CHECK(runOne(m, split("cab"))[0] == std::vector<std::string>{"-", "c", "a"});
+    for (rt::HeadMask mask : {rt::HeadMask::KeyAfter, rt::HeadMask::KeyAtLeast}) {
+        m.layers[0].heads[0].mask = mask;
+        m.layers[0].heads[0].wq.at(kVocab.size() + 2, 0) = 0.0f;  // position 1 reads itself
+        m.layers[0].heads[0].wq.at(kVocab.size() + 2, 1) = 120.0f;
+        // Position 1 (the only one) selects itself: visible under >=, hidden under >.
+        CHECK(runOne(m, split("c"))[0] ==
+              std::vector<std::string>{mask == rt::HeadMask::KeyAfter ? "-" : "c"});
+    }
+}

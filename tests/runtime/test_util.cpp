@@ -79,6 +79,7 @@ std::string modelDifference(const rt::Model& a, const rt::Model& b) {
             std::string ah = at + " head " + std::to_string(h);
             if (ha.label != hb.label) return ah + ": label";
             if (ha.hard != hb.hard) return ah + ": hard";
+            if (ha.mask != hb.mask) return ah + ": mask";
             for (auto d : {matrixDifference(ha.wq, hb.wq, ah + " wq"),
                            matrixDifference(ha.wk, hb.wk, ah + " wk"),
                            matrixDifference(ha.wv, hb.wv, ah + " wv"),
