@@ -1,4 +1,5 @@
 // Helpers shared by the benchmark scripts that write Markdown reports.
+import fs from 'node:fs';
 
 /** A paragraph broken into lines of at most `width` columns, as the repository's Markdown is. */
 export function wrap(text, width = 100) {
@@ -14,4 +15,21 @@ export function wrap(text, width = 100) {
     }
     if (line) out.push(line);
     return out.join('\n');
+}
+
+// Writes a report's lines (and a final newline) to `file` and to stdout.
+export function writeReport(file, lines) {
+    const text = lines.join('\n') + '\n';
+    fs.writeFileSync(file, text);
+    process.stdout.write(text);
+}
+
+// Runs a benchmark's main(); an error becomes one line on stderr, prefixed by `name`, and exit 1.
+export function runMain(name, main) {
+    try {
+        main();
+    } catch (e) {
+        console.error(`${name}: ${e.message}`);
+        process.exit(1);
+    }
 }

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { wrap } from './report.mjs';
+import { runMain, wrap, writeReport } from './report.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -144,14 +144,7 @@ function main() {
     for (const f of failed) {
         lines.push(`| ${f.name} | not compiled: ${f.message} | | | | | | | | |`);
     }
-    lines.push('');
-    fs.writeFileSync(opt.out, lines.join('\n'));
-    process.stdout.write(lines.join('\n'));
+    writeReport(opt.out, lines);
 }
 
-try {
-    main();
-} catch (e) {
-    console.error(`runner: ${e.message}`);
-    process.exit(1);
-}
+runMain('runner', main);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readMetadata } from '../tests/ort/raspc_onnx.mjs';
-import { wrap } from './report.mjs';
+import { runMain, wrap, writeReport } from './report.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -328,14 +328,7 @@ function main() {
     lines.push('', '## Goals missed (default level)', '');
     if (misses.length === 0) lines.push('None.');
     for (const m of misses) lines.push(wrap(`- ${m}`).replace(/\n/g, '\n  '));
-    lines.push('');
-    fs.writeFileSync(opt.out, lines.join('\n'));
-    process.stdout.write(lines.join('\n'));
+    writeReport(opt.out, lines);
 }
 
-try {
-    main();
-} catch (e) {
-    console.error(`sizes: ${e.message}`);
-    process.exit(1);
-}
+runMain('sizes', main);
