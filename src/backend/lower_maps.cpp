@@ -77,13 +77,15 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     }
 
     // Numbers computed from a numerical s-op stay numerical unless few (a comparison's
-    // booleans, say): a small one-hot is cheaper for whatever reads it next.
+    // booleans, say): a small one-hot is cheaper for whatever reads it next. Nothing reads an
+    // output but the readout, for which one number is narrower than any one-hot.
     // A select compares one-hots, so an s-op it reads is better categorical from the start.
     plan.numericalOut =
         n.encoding == Encoding::Numerical ||
         (n.encoding == Encoding::Inferred && anyNumerical &&
-         (!outSet.bounded || (outSet.allNumbers() && outSet.values.size() > kSmallCategorical &&
-                              !comparedBySelect(n))));
+         (!outSet.bounded ||
+          (outSet.allNumbers() && !comparedBySelect(n) &&
+           (outSet.values.size() > kSmallCategorical || readOnlyAsOutput(n)))));
     if (!plan.numericalOut && !outSet.bounded) {
         fail(n, "'" + describe(n) +
                     "' has too many possible values for a categorical encoding; if they are "

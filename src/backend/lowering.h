@@ -255,10 +255,14 @@ public:
           options_(options),
           sets_(inferValueSets(g, Domain{options.vocab, options.maxLen, g.causal})),
           reprs_(g.nodes.size()),
-          selectOperand_(g.nodes.size(), false) {
+          selectOperand_(g.nodes.size(), false),
+          outputOnly_(g.nodes.size(), false) {
+        for (NodeId out : options.outputs) outputOnly_[static_cast<size_t>(out)] = true;
         for (const Node& n : g.nodes) {
-            if (n.kind != OpKind::Select) continue;
-            for (NodeId op : n.operands) selectOperand_[static_cast<size_t>(op)] = true;
+            for (NodeId op : n.operands) {
+                outputOnly_[static_cast<size_t>(op)] = false;
+                if (n.kind == OpKind::Select) selectOperand_[static_cast<size_t>(op)] = true;
+            }
         }
     }
 
@@ -327,6 +331,13 @@ private:
         }
         return false;
     }
+    /// True when `n` is an output that no other s-op reads (by value, as comparedBySelect).
+    bool readOnlyAsOutput(const Node& n) const {
+        for (size_t id = 0; id < g_.nodes.size(); ++id) {
+            if (&g_.nodes[id] == &n) return outputOnly_[id];
+        }
+        return false;
+    }
     Repr lowerAggregate(NodeId id);
     Repr lowerSum(NodeId id);
     Repr lowerWidthInverse(NodeId id);
@@ -381,6 +392,7 @@ private:
     std::vector<ValueSet> sets_;
     std::vector<std::optional<Repr>> reprs_;
     std::vector<bool> selectOperand_;  // per node: a select reads it as keys or queries
+    std::vector<bool> outputOnly_;     // per node: an output nothing else reads
     std::map<NodeId, Repr> shadows_;   // planned maps not (yet) lowered; no columns
     std::map<NodeId, Repr> categoricalCopies_;
     std::map<std::vector<NodeId>, Repr> tuples_;
