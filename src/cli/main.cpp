@@ -29,7 +29,7 @@ CLI::Validator wholeNumber(long long lowest, long long highest) {
         }
         return "";
     };
-    return CLI::Validator(check, "INT " + range);
+    return CLI::Validator(check, range);
 }
 
 void refuseCompileSettings(const std::string& path, const ProgramSettings& s) {
@@ -46,7 +46,9 @@ void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
                     "Alphabet, overriding the program's `vocab` (\"abc\", or \"1,2,3\")");
     // As large as a program's own `max_len` may be; what compiles at a length is the
     // compiler's to say (README, Limits).
-    cmd->add_option("--max-len", s.maxLen, "Maximum input length, overriding `max_len`")
+    cmd->add_option("--max-len", s.maxLen,
+                    "Maximum input length, overriding `max_len` (programs only; which lengths "
+                    "compile is in README.md, Limits)")
         ->check(wholeNumber(1, INT32_MAX));
     cmd->add_option("--output", s.outputs, "S-ops to output (default: the last one computed)")
         ->delimiter(',');
