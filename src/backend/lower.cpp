@@ -204,9 +204,16 @@ rt::Model Lowering::run(CompileReport* report) {
                 continue;
             }
             if (!r.set.bounded || r.set.values.empty()) {
+                // round() cannot help a long program: it would be a table of those values.
+                const bool isLong = options_.maxLen > kLongInputLength;
                 fail(n, "output '" + o.name +
-                            "' is numerical with too many possible values "
-                            "to decode exactly; round() it, or lower max_len or the alphabet");
+                            "' is numerical with too many possible values to decode exactly; " +
+                            (isLong ? "with max_len above " + std::to_string(kLongInputLength) +
+                                          " an output of numbers must be whole numbers of "
+                                          "known range (a mean of several values is not), or "
+                                          "lower max_len"
+                                    : std::string("lower max_len or the alphabet, or output an "
+                                                  "s-op of fewer values")));
             }
             o.readout = rt::Matrix(d, 1);
             for (const Term& t : r.cols[0]) {
@@ -231,8 +238,8 @@ rt::Model Lowering::run(CompileReport* report) {
                             "' takes values too close together to decode in "
                             "float32 (" +
                             std::to_string(gap) +
-                            " apart); round() it, or output a "
-                            "coarser s-op");
+                            " apart); output a coarser s-op (round() of it, say), or lower "
+                            "max_len");
             }
             o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
             o.valueType = valueTypeOf(r.set.values);
@@ -297,18 +304,39 @@ rt::Model lower(const Graph& program, const CompileOptions& options, CompileRepo
     // Checked before any analysis, which would take long at such lengths.
     constexpr int kMaxWidthLength = 300;
     if (options.maxLen > kMaxWidthLength) {
+        // `length` is one node for the whole program, made without a location: an error about
+        // it points at the first expression (from the outputs down) that reads it.
         std::vector<bool> needed(program.nodes.size(), false);
+        std::vector<SourceLoc> readBy(program.nodes.size());
         for (NodeId out : options.outputs) needed[static_cast<size_t>(out)] = true;
         for (size_t id = program.nodes.size(); id-- > 0;) {
             if (!needed[id]) continue;
             const Node& n = program.nodes[id];
+            SourceLoc at = n.loc.line > 0 ? n.loc : readBy[id];
             if (n.kind == OpKind::SelectorWidth || n.kind == OpKind::Length) {
-                throw UserError(n.loc, "max_len " + std::to_string(options.maxLen) + " is above " +
-                                           std::to_string(kMaxWidthLength) +
-                                           ", the longest input selector_width and length stay "
-                                           "exact at in float32; lower max_len");
+                if (at.line <= 0) at = SourceLoc{options.sourceName, 0, 0};
+                const std::string what = n.kind == OpKind::Length ? "length" : "selector_width";
+                if (options.maxLen > kLongInputLength) {
+                    throw UserError(at, what + " cannot compile with max_len " +
+                                            std::to_string(options.maxLen) + " (above " +
+                                            std::to_string(kLongInputLength) +
+                                            ", the long-trace scheme): reading a width back "
+                                            "needs a threshold for every width up to max_len" +
+                                            (n.kind == OpKind::Length && program.causal
+                                                 ? "; in a causal program, indices + 1 is the "
+                                                   "length of the prefix"
+                                                 : ""));
+                }
+                throw UserError(at, what + " compiles up to max_len " +
+                                        std::to_string(kMaxWidthLength) + ", not " +
+                                        std::to_string(options.maxLen) +
+                                        ": past that, 1/(w+1) of neighbouring widths are too "
+                                        "close to tell apart in float32; lower max_len");
             }
-            for (NodeId op : n.operands) needed[static_cast<size_t>(op)] = true;
+            for (NodeId op : n.operands) {
+                needed[static_cast<size_t>(op)] = true;
+                if (readBy[static_cast<size_t>(op)].line <= 0) readBy[static_cast<size_t>(op)] = at;
+            }
         }
     }
     CompileOptions lowered = options;

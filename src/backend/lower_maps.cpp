@@ -445,6 +445,12 @@ Repr Lowering::lowerMap(NodeId id) {
 /// ramp steps placed between neighbouring values where the function changes.
 Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
                       bool numericalOut, const ValueSet& outSet) {
+    // -O0 keeps every map its own table, over its operands' values: a chain that -O1 folds
+    // into a table of the few inputs underneath can then be far too large.
+    auto unfusedHint = [&]() -> std::string {
+        if (options_.optLevel > 0) return "";
+        return " (at -O0 maps are not folded into tables of their inputs; compile without -O0)";
+    };
     std::vector<size_t> cats, nums;
     for (size_t i = 0; i < ops.size(); ++i) {
         if (ops[i]->isConstant) continue;
@@ -465,7 +471,8 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
         if (!set.bounded || set.values.empty()) {
             fail(n, "'" + describe(n) +
                         "' reads a numerical s-op with too many possible "
-                        "values to tabulate; round() that s-op first, or lower max_len");
+                        "values to tabulate (round() of it would be such a table too); lower "
+                        "max_len or the alphabet");
         }
         // Gaps that are only rounding noise do not count: such values are one number.
         double ownGap = std::numeric_limits<double>::infinity();
@@ -489,7 +496,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
             }
             if (next.size() > kMaxTableRows) {
                 fail(n, "'" + describe(n) + "' needs a lookup table of more than " +
-                            std::to_string(kMaxTableRows) + " rows");
+                            std::to_string(kMaxTableRows) + " rows" + unfusedHint());
             }
         }
         points = std::move(next);
@@ -533,7 +540,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     for (size_t c : cats) rows *= ops[c]->values.size();
     if (rows > kMaxTableRows) {
         fail(n, "'" + describe(n) + "' needs a lookup table of " + std::to_string(rows) +
-                    " rows; raspc allows " + std::to_string(kMaxTableRows));
+                    " rows; raspc allows " + std::to_string(kMaxTableRows) + unfusedHint());
     }
 
     BlockPlan block;

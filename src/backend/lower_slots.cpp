@@ -3,6 +3,13 @@
 
 namespace raspc::lowering {
 
+namespace {
+
+/// The label of the MLP blocks that erase dead slots: they read a slot only to clear it.
+constexpr const char* kEraserLabel = "free dead slots";
+
+}  // namespace
+
 /// Maps every virtual dimension to a residual dimension, reusing the dimensions of slots no
 /// one reads any more (greedy interval colouring in order of writing). A reused dimension is
 /// first erased by two MLP units (relu(x) and relu(-x), written back negated), in the first
@@ -90,7 +97,7 @@ std::vector<int> Lowering::reuseSlots(int layers) {
     }
     for (auto& [layer, eraser] : erasers) {
         eraser.layer = layer;
-        eraser.label = "free dead slots";
+        eraser.label = kEraserLabel;
         blocks_.push_back(std::move(eraser));
     }
     return phys;
@@ -137,7 +144,42 @@ void Lowering::reportPlacements(CompileReport& report, int layers) const {
         index[p.node] = report.placements.size();
         report.placements.push_back(std::move(p));
     }
-    // Last reads, users before operands: a folded s-op is read wherever its readers are.
+    // Last reads, from the weights: the last layer whose heads or MLP blocks read one of an
+    // s-op's dimensions (a lookup's default MLP, a fused map chain read s-ops the graph's
+    // edges do not show), and the readout after the last layer.
+    std::map<int, int> dimRead;
+    auto read = [&](int dim, int layer) {
+        auto [it, fresh] = dimRead.emplace(dim, layer);
+        if (!fresh) it->second = std::max(it->second, layer);
+    };
+    for (const HeadPlan& h : heads_) {
+        for (const auto* m : {&h.q, &h.k, &h.v}) {
+            for (const Entry& e : *m) {
+                if (e.value != 0.0) read(e.row, h.layer);
+            }
+        }
+    }
+    for (const BlockPlan& b : blocks_) {
+        if (b.label == kEraserLabel) continue;
+        for (const Unit& u : b.units) {
+            for (const Term& t : u.in) {
+                if (t.coeff != 0.0) read(t.dim, b.layer);
+            }
+        }
+    }
+    for (NodeId id : options_.outputs) {
+        for (const Form& f : reprs_[static_cast<size_t>(id)]->cols) {
+            for (const Term& t : f) read(t.dim, layers - 1);
+        }
+    }
+    for (CompileReport::Placement& p : report.placements) {
+        for (int dim : p.dims) {
+            if (auto it = dimRead.find(dim); it != dimRead.end())
+                p.lastRead = std::max(p.lastRead, it->second);
+        }
+    }
+
+    // Then the graph, users before operands: a folded s-op is read wherever its readers are.
     for (NodeId out : options_.outputs) report.placements[index.at(out)].lastRead = layers - 1;
     for (auto it = report.placements.rbegin(); it != report.placements.rend(); ++it) {
         int readAt = it->where == "folded" ? it->lastRead : it->layer;

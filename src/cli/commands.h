@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "cli/driver.h"
@@ -16,6 +17,12 @@ constexpr int kExitOk = 0;
 constexpr int kExitUserError = 1;  // a bad program, input or model file
 constexpr int kExitUsage = 2;      // bad command-line arguments
 constexpr int kExitInternal = 3;   // a bug in raspc
+
+/// A command-line mistake that only shows once the command runs (an option that does not
+/// apply to the file given, a --stop token outside the vocabulary): exits with kExitUsage.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 /// A registered subcommand: `run` is called when CLI11 parsed it.
 struct Command {
@@ -31,6 +38,13 @@ struct Inputs {
 
 void addInputOptions(CLI::App* cmd, Inputs& in);
 void addProgramOptions(CLI::App* cmd, ProgramSettings& s);
+
+/// Accepts a whole number from `lowest` to `highest` written in digits; anything else is
+/// refused with "must be a whole number from ...", naming what was given.
+CLI::Validator wholeNumber(long long lowest, long long highest);
+
+/// Refuses (UsageError) the options that shape a compilation when `path` is a compiled model.
+void refuseCompileSettings(const std::string& path, const ProgramSettings& settings);
 
 Command addCompileCommand(CLI::App& app);
 Command addEvalCommand(CLI::App& app);

@@ -67,9 +67,16 @@ std::string kindText(const Node& n) {
     }
 }
 
+/// An aggregate whose slot an MLP writes: a lookup of a long program, whose head finds the
+/// key and whose MLP block in the same layer puts in the default. Drawn with its head, as
+/// `raspc inspect` lists it.
+bool isLookup(const CompileReport::Placement& p) {
+    return p.where == "mlp" && p.kind == toString(OpKind::Aggregate);
+}
+
 std::string clusterKey(const CompileReport::Placement& p) {
     if (p.where == "embedding") return "embedding";
-    if (p.where == "attention") return "L" + std::to_string(p.layer) + "_attention";
+    if (p.where == "attention" || isLookup(p)) return "L" + std::to_string(p.layer) + "_attention";
     if (p.where == "mlp") return "L" + std::to_string(p.layer) + "_mlp";
     return "";  // folded and constant s-ops have no sublayer of their own
 }
@@ -165,6 +172,8 @@ std::string buildDot(const Program& p, const CompileOptions& options, const Comp
             d.label += "\n(" + where + ")";
             d.style = kLightStyle;
         }
+        if (isLookup(*it->second))
+            d.label += "\n(default: layer " + std::to_string(it->second->layer) + " MLP)";
         if (isOutput.count(d.id))
             d.style += std::string(d.style.empty() ? "" : ", ") + "penwidth=2";
     }

@@ -31,6 +31,15 @@ std::vector<std::string> splitTokens(const std::string& text) {
     return out;
 }
 
+/// Input tokens of a number or boolean program: separated by spaces and tabs only.
+std::vector<std::string> splitWords(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string word;
+    while (in >> word) out.push_back(word);
+    return out;
+}
+
 Value parseAtom(const std::string& tok, TokenType type) {
     try {
         size_t used = 0;
@@ -55,8 +64,10 @@ Value parseAtom(const std::string& tok, TokenType type) {
     } catch (const std::exception&) {
     }
     static const char* names[] = {"string", "integer", "number", "boolean"};
-    throw UserError("input token '" + tok + "' is not " + (type == TokenType::Int ? "an " : "a ") +
-                    names[static_cast<int>(type)]);
+    std::string why = "input token " + quotedShort(tok) + " is not " +
+                      (type == TokenType::Int ? "an " : "a ") + names[static_cast<int>(type)];
+    if (tok.find(',') != std::string::npos) why += " (separate tokens with spaces, not commas)";
+    throw UserError(why);
 }
 
 TokenType tokenTypeOf(const std::string& name) {
@@ -181,7 +192,7 @@ std::vector<Value> parseInput(const std::string& text, TokenType type) {
         }
         return out;
     }
-    for (const std::string& t : splitTokens(text)) out.push_back(parseAtom(t, type));
+    for (const std::string& t : splitWords(text)) out.push_back(parseAtom(t, type));
     return out;
 }
 
@@ -211,27 +222,43 @@ void checkInput(const std::vector<Value>& input, const std::vector<Value>& vocab
     }
 }
 
-std::vector<std::string> inputLines(const std::optional<std::string>& input,
-                                    const std::optional<std::string>& inputsFile,
-                                    const std::optional<std::string>& example) {
-    std::vector<std::string> lines;
-    if (input) lines.push_back(*input);
+std::vector<InputLine> inputLines(const std::optional<std::string>& input,
+                                  const std::optional<std::string>& inputsFile,
+                                  const std::optional<std::string>& example) {
+    std::vector<InputLine> lines;
+    if (input) lines.push_back({*input, "--input"});
     if (inputsFile) {
         std::ifstream in(*inputsFile);
         if (!in) throw UserError("cannot read inputs file '" + *inputsFile + "'");
         std::string line;
-        while (std::getline(in, line)) {
+        for (int number = 1; std::getline(in, line); ++number) {
             if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (!line.empty()) lines.push_back(line);
+            if (!line.empty()) {
+                lines.push_back({line, "line " + std::to_string(number) + " of " + *inputsFile});
+            }
         }
     }
-    if (lines.empty() && example) lines.push_back(*example);
+    if (lines.empty() && example) lines.push_back({*example, "the program's example"});
     if (lines.empty()) {
         throw UserError(
             "no input: pass --input \"...\" (or --inputs-file), or give the program "
             "an example with `set example \"...\";`");
     }
     return lines;
+}
+
+std::string quotedShort(const std::string& text) {
+    constexpr size_t kShown = 40;
+    if (text.size() <= kShown + 20) return "\"" + text + "\"";
+    size_t cut = kShown;
+    // Never cut a UTF-8 character in two: back up to the start of one.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return "\"" + text.substr(0, cut) + "...\" (" + std::to_string(text.size()) + " characters)";
+}
+
+std::string badLineMessage(const InputLine& line, const std::string& why, const std::string& verb) {
+    return line.where + " (" + quotedShort(line.text) + "): " + why + "; no input was " + verb +
+           " (fix or remove that line)";
 }
 
 std::string formatSequence(const std::vector<std::string>& values, const std::string& plural) {

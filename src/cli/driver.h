@@ -40,7 +40,8 @@ void printWarnings(const CompileReport& report);
 CompileOptions compileOptions(const Program& p);
 
 /// Splits one input line into atoms: a string program takes each character as a token; a
-/// program over numbers or booleans takes tokens separated by spaces or commas.
+/// program over numbers or booleans takes tokens separated by spaces (a comma inside a token,
+/// as in "600,700", makes it no number).
 std::vector<Value> parseInput(const std::string& text, TokenType type);
 
 /// The same for a compiled model, whose vocabulary holds tokens as the REPL shows them.
@@ -50,11 +51,26 @@ std::vector<std::string> parseModelInput(const std::string& text, const std::str
 /// offending token and its position, or the length.
 void checkInput(const std::vector<Value>& input, const std::vector<Value>& vocab, int maxLen);
 
-/// Reads the input lines: `--input` text, or every non-empty line of `--inputs-file`, or the
-/// program's example input.
-std::vector<std::string> inputLines(const std::optional<std::string>& input,
-                                    const std::optional<std::string>& inputsFile,
-                                    const std::optional<std::string>& example);
+/// One input as typed, and where it came from for messages: "--input", "line 3 of in.txt",
+/// "the program's example".
+struct InputLine {
+    std::string text;
+    std::string where;
+};
+
+/// Reads the input lines: `--input` text, and every non-empty line of `--inputs-file`, or
+/// else the program's example input.
+std::vector<InputLine> inputLines(const std::optional<std::string>& input,
+                                  const std::optional<std::string>& inputsFile,
+                                  const std::optional<std::string>& example);
+
+/// `text` in double quotes for a message: whole when short, else its start, "...", and its
+/// length, so that a huge input never floods the terminal.
+std::string quotedShort(const std::string& text);
+
+/// The message for one bad input among several: where it is, its start, why it is bad, and
+/// that none of the inputs was `verb`ed (every input is checked before any runs).
+std::string badLineMessage(const InputLine& line, const std::string& why, const std::string& verb);
 
 /// One s-op's values as the REPL shows them: `[o, l, l, e, h] (strings)`, `[5]*5 (ints)`.
 std::string formatSequence(const std::vector<std::string>& values, const std::string& plural);

@@ -15,19 +15,23 @@ int runEval(const std::string& path, const ProgramSettings& settings, const Inpu
             bool asJson) {
     Program p = loadProgram(path, settings);
     OutputPrinter printer(asJson);
-    std::vector<std::string> lines = inputLines(in.input, in.inputsFile, p.graph.exampleInput);
-    for (size_t i = 0; i < lines.size(); ++i) {
-        const std::string& line = lines[i];
-        std::vector<Value> input;
+    std::vector<InputLine> lines = inputLines(in.input, in.inputsFile, p.graph.exampleInput);
+
+    // Every input is checked before any is evaluated: a bad line stops the batch at once, not
+    // after a screenful of results.
+    std::vector<std::vector<Value>> inputs;
+    for (const InputLine& line : lines) {
         try {
-            input = parseInput(line, p.graph.tokenType);
-            checkInput(input, p.vocab, p.maxLen);
+            inputs.push_back(parseInput(line.text, p.graph.tokenType));
+            checkInput(inputs.back(), p.vocab, p.maxLen);
         } catch (const UserError& e) {
             if (lines.size() == 1) throw;
-            throw UserError("input " + std::to_string(i + 1) + " (\"" + line + "\"): " + e.what());
+            throw UserError(badLineMessage(line, e.what(), "evaluated"));
         }
-        auto values = interpret(p.graph, input, p.outputs);
-        printer.begin(line);
+    }
+    for (size_t i = 0; i < lines.size(); ++i) {
+        auto values = interpret(p.graph, inputs[i], p.outputs);
+        printer.begin(lines[i].text);
         for (size_t o = 0; o < p.outputs.size(); ++o) {
             std::vector<std::string> shown;
             for (const Value& v : values[o]) shown.push_back(toDisplay(v));

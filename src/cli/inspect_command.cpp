@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 int runInspect(const std::string& path, const ProgramSettings& settings, bool asJson) {
     rt::Model m;
     if (fs::path(path).extension() == ".onnx") {
+        refuseCompileSettings(path, settings);
         if (!fs::exists(path)) throw UserError("cannot open '" + path + "': no such file");
         m = rt::loadModel(path);
     } else {

@@ -1,6 +1,7 @@
 // raspc: compile RASP programs to transformers, evaluate them, and run compiled models.
 #include <pthread.h>
 
+#include <climits>
 #include <iostream>
 #include <vector>
 
@@ -17,11 +18,38 @@ void addInputOptions(CLI::App* cmd, Inputs& in) {
         ->check(CLI::ExistingFile);
 }
 
+CLI::Validator wholeNumber(long long lowest, long long highest) {
+    std::string range = "from " + std::to_string(lowest) +
+                        (highest == LLONG_MAX ? "" : " to " + std::to_string(highest));
+    auto check = [lowest, highest, range](std::string& text) -> std::string {
+        bool digits = !text.empty() && text.size() <= 18 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoll(text) < lowest || std::stoll(text) > highest) {
+            return "must be a whole number " + range + ", not '" + text + "'";
+        }
+        return "";
+    };
+    return CLI::Validator(check, range);
+}
+
+void refuseCompileSettings(const std::string& path, const ProgramSettings& s) {
+    if (!s.vocab.empty() || s.maxLen > 0 || !s.outputs.empty() || s.optLevel != 1 || s.causal ||
+        !s.libraryPath.empty()) {
+        throw UsageError(
+            "--vocab, --max-len, --output, --lib, -O and --causal apply when compiling; '" + path +
+            "' is a compiled model (recompile its program with them instead)");
+    }
+}
+
 void addProgramOptions(CLI::App* cmd, ProgramSettings& s) {
     cmd->add_option("--vocab", s.vocab,
                     "Alphabet, overriding the program's `vocab` (\"abc\", or \"1,2,3\")");
-    cmd->add_option("--max-len", s.maxLen, "Maximum input length, overriding `max_len`")
-        ->check(CLI::Range(1, 1 << 20).description("a length from 1"));
+    // As large as a program's own `max_len` may be; what compiles at a length is the
+    // compiler's to say (README, Limits).
+    cmd->add_option("--max-len", s.maxLen,
+                    "Maximum input length, overriding `max_len` (programs only; which lengths "
+                    "compile is in README.md, Limits)")
+        ->check(wholeNumber(1, INT32_MAX));
     cmd->add_option("--output", s.outputs, "S-ops to output (default: the last one computed)")
         ->delimiter(',');
     cmd->add_option("-L,--lib", s.libraryPath, "Extra directory to search for `load`");
@@ -74,6 +102,9 @@ int guardedMain(int argc, char** argv) {
     } catch (const UserError& e) {
         printUserError(std::cerr, e);
         return cli::kExitUserError;
+    } catch (const cli::UsageError& e) {
+        std::cerr << "raspc: error: " << e.what() << "\nRun with --help for more information.\n";
+        return cli::kExitUsage;
     } catch (const rt::ModelError& e) {
         std::cerr << "raspc: error: " << e.what() << "\n";
         return cli::kExitUserError;

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <iostream>
 
@@ -46,6 +48,36 @@ struct Generation {
     std::string attention = "auto";  // or "scan": a plain scan for every head
 };
 
+/// The vocabulary for a message: every token, or the first few and how many there are.
+std::string vocabText(const std::vector<std::string>& vocab) {
+    constexpr size_t kShown = 24;
+    std::string text;
+    for (size_t i = 0; i < vocab.size() && i < kShown; ++i) text += (i ? " " : "") + vocab[i];
+    if (vocab.size() > kShown) text += " ... (" + std::to_string(vocab.size()) + " tokens)";
+    return text;
+}
+
+/// The id of the --stop token, read the way input tokens are read (so "0700" is the token
+/// 700 of a vocabulary of numbers); a token outside the vocabulary is a usage error.
+int32_t stopTokenId(const rt::Model& m, const std::string& text) {
+    std::vector<std::string> tokens;
+    try {
+        tokens = parseModelInput(text, m.tokenType);
+    } catch (const UserError& e) {
+        throw UsageError("--stop: " + std::string(e.what()));
+    }
+    if (tokens.size() != 1) {
+        throw UsageError("--stop takes one token, not " + std::to_string(tokens.size()) + " (" +
+                         quotedShort(text) + ")");
+    }
+    auto it = std::find(m.vocab.begin(), m.vocab.end(), tokens.front());
+    if (it == m.vocab.end()) {
+        throw UsageError("--stop " + quotedShort(text) +
+                         " is not in the model's vocabulary: " + vocabText(m.vocab));
+    }
+    return static_cast<int32_t>(it - m.vocab.begin());
+}
+
 /// Appends the model's output at the last position as the next token, again and again,
 /// streaming each token to stdout, until the stop token, `maxSteps` tokens, or the maximum
 /// length. The first output of the model is the next token.
@@ -53,6 +85,7 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     if (m.outputs.empty()) throw UserError("the model has no output to generate from");
     const rt::Output& next = m.outputs.front();
     const rt::NextToken nextToken(m);
+    const int32_t stopId = gen.stop ? stopTokenId(m, *gen.stop) : -1;  // -1: no stop token
     rt::Decoder decoder(m, gen.attention == "scan" ? rt::Attention::Scan : rt::Attention::Auto);
     std::vector<std::string> tokens = parseModelInput(prompt, m.tokenType);
     std::vector<int32_t> ids = rt::encodeTokens(m, tokens);
@@ -81,7 +114,7 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
         const std::string& token = m.vocab[static_cast<size_t>(id)];
         generated.push_back(token);
         if (!asJson) std::cout << (strings ? "" : " ") << token;
-        if (gen.stop && token == *gen.stop) {
+        if (id == stopId) {
             stopped = "stop token";
             break;
         }
@@ -103,6 +136,14 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
         }
     }
     if (progress) std::cerr << "\r\033[K" << std::flush;
+    // Running out of positions is not a failure (the model can go no further), but a reader
+    // of the tokens alone could not tell it from a finished run.
+    auto lengthNotice = [&] {
+        if (stopped == "maximum length") {
+            std::cerr << "raspc: note: generation stopped at the model's maximum length ("
+                      << m.maxLen << " tokens), after " << generated.size() << " new tokens\n";
+        }
+    };
     if (asJson) {
         json j;
         j["input"] = prompt;
@@ -112,6 +153,8 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     } else {
         std::cout << "\n";
     }
+    std::cout << std::flush;
+    lengthNotice();
     return kExitOk;
 }
 
@@ -121,13 +164,7 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
     std::optional<std::string> example;
     if (isOnnxPath(path)) {
         // A model is compiled already: settings that shape a compilation cannot apply.
-        if (!settings.vocab.empty() || settings.maxLen > 0 || !settings.outputs.empty() ||
-            settings.optLevel != 1 || settings.causal) {
-            throw UserError(
-                "--vocab, --max-len, --output, -O and --causal apply when compiling; "
-                "'" +
-                path + "' is a compiled model (recompile its program instead)");
-        }
+        refuseCompileSettings(path, settings);
         m = rt::loadModel(path);
     } else {
         Program p = loadProgram(path, settings);
@@ -136,22 +173,25 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
         printWarnings(report);
         example = p.graph.exampleInput;
     }
+    std::vector<InputLine> inputs = inputLines(in.input, in.inputsFile, example);
     if (gen.on) {
-        std::vector<std::string> lines = inputLines(in.input, in.inputsFile, example);
-        if (lines.size() != 1) throw UserError("--generate takes one prompt");
-        return generate(m, lines.front(), gen, asJson);
+        if (inputs.size() != 1) {
+            throw UsageError("--generate takes one prompt, not " + std::to_string(inputs.size()) +
+                             ": give --input, or an --inputs-file of one line");
+        }
+        return generate(m, inputs.front().text, gen, asJson);
     }
     rt::Runner runner(m);
-    std::vector<std::string> lines = inputLines(in.input, in.inputsFile, example);
+    std::vector<std::string> lines;
     std::vector<std::vector<int32_t>> batch;
-    for (size_t i = 0; i < lines.size(); ++i) {
+    for (const InputLine& line : inputs) {
         try {
-            batch.push_back(rt::encodeTokens(m, parseModelInput(lines[i], m.tokenType)));
+            batch.push_back(rt::encodeTokens(m, parseModelInput(line.text, m.tokenType)));
         } catch (const std::exception& e) {
-            if (lines.size() == 1) throw;
-            throw UserError("input " + std::to_string(i + 1) + " (\"" + lines[i] +
-                            "\"): " + e.what());
+            if (inputs.size() == 1) throw;
+            throw UserError(badLineMessage(line, e.what(), "run"));
         }
+        lines.push_back(line.text);
     }
     auto results = runner.run(batch);
     int status = kExitOk;
@@ -164,7 +204,8 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
                 std::vector<std::string> shown = rt::decode(out, results[s][o]);
                 printer.add(out.name, shown, pluralOfType(out.valueType, shown));
             } catch (const rt::DecodeError& e) {
-                std::cerr << "raspc: error: input \"" << lines[s] << "\": " << e.what() << "\n";
+                std::cerr << "raspc: error: " << inputs[s].where << " (" << quotedShort(lines[s])
+                          << "): " << e.what() << "\n";
                 status = kExitUserError;
             }
         }
@@ -189,18 +230,27 @@ Command addRunCommand(CLI::App& app) {
                                        "program in memory and run it");
     cmd->add_option("model", st->file, "The .onnx model or .rasp program")->required();
     cmd->add_flag("--json", st->asJson, "Print one JSON object per input");
-    cmd->add_flag("--generate", st->gen.on,
-                  "Causal programs: append the output at the last "
-                  "position as the next token, repeatedly");
+    CLI::Option* generate = cmd->add_flag(
+        "--generate", st->gen.on,
+        "Causal programs: append the output at the last position as the next token, "
+        "repeatedly, until the --stop token, --max-steps tokens or the maximum length (a note "
+        "on stderr says so); exit 0 in each case");
+    // Each of these means nothing without --generate: refused rather than ignored.
     cmd->add_option("--max-steps", st->gen.maxSteps, "With --generate: most tokens to add")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--stop", st->gen.stop, "With --generate: stop after this token");
+        ->check(wholeNumber(1, INT32_MAX))
+        ->capture_default_str()
+        ->needs(generate);
+    cmd->add_option("--stop", st->gen.stop,
+                    "With --generate: stop after this token (one token of the vocabulary, "
+                    "written as inputs are)")
+        ->needs(generate);
     cmd->add_option("--attention", st->gen.attention,
                     "With --generate: auto (each head's fastest exact strategy: convex hull, "
                     "running sum or scan) or scan (a plain scan everywhere); both give the same "
                     "tokens")
         ->check(CLI::IsMember({"auto", "scan"}))
-        ->default_str("auto");
+        ->default_str("auto")
+        ->needs(generate);
     addProgramOptions(cmd, st->settings);
     addInputOptions(cmd, st->inputs);
     return {cmd,

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -239,6 +240,12 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
     const int longest = std::min(p.maxLen, kLongestVerified);
     Plan plan = makePlan(static_cast<int64_t>(p.vocab.size()), longest, o);
     int64_t total = plan.exhaustiveCount + plan.random;
+    if (total == 0) {
+        throw UsageError("nothing to check: --exhaustive-limit " +
+                         std::to_string(o.exhaustiveLimit) + " is below the " +
+                         std::to_string(p.vocab.size()) + " inputs of length 1, and --samples " +
+                         "is 0; raise either");
+    }
     InputSource source(plan, static_cast<int>(p.vocab.size()), longest, o.seed);
     bool progress = !o.asJson && isatty(STDERR_FILENO);
 
@@ -310,11 +317,11 @@ Command addVerifyCommand(CLI::App& app) {
                     "Check every input up to the longest length whose inputs number at most "
                     "this many")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, LLONG_MAX));
     cmd->add_option("--samples", st->options.samples,
                     "Random inputs to check beyond the exhaustive lengths")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(wholeNumber(0, LLONG_MAX));
     cmd->add_option("--seed", st->options.seed, "Seed for the random inputs")
         ->capture_default_str();
     cmd->add_flag("--json", st->options.asJson, "Print one JSON object with the verdict");

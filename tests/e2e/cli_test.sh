@@ -24,6 +24,19 @@ expect() {
     fi
 }
 
+# refute <text that must not appear in stdout+stderr> -- command...
+refute() {
+    local text=$1
+    shift 2
+    local out
+    out=$("$@" 2>&1)
+    if [[ "$out" == *"$text"* ]]; then
+        echo "FAIL: $* printed what it must not: $text"
+        echo "$out" | head -c 2000 | sed 's/^/    /'
+        failures=$((failures + 1))
+    fi
+}
+
 # The README's promise.
 expect 0 "[a, b, c, d]" -- "$raspc" run "$root/samples/sort.rasp" --input dcba
 "$raspc" compile "$root/samples/sort.rasp" -o "$work/sort.onnx" --force >/dev/null
@@ -167,7 +180,119 @@ expect 0 "long_prev.rasp:4)' squares numbers up to 4999" -- \
     "$raspc" compile "$work/long_prev.rasp" -o "$work/long_prev.onnx"
 expect 0 "[-, b, a, b]" -- "$raspc" run "$work/long_prev.onnx" --input baba
 expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba
-expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba --attention=scan
+
+# selector_width and length past max_len 300: located at the expression that reads them,
+# worded for the scheme the length selects (float32 tables, or long traces in float64).
+printf 'vocab "ab";\nmax_len 400;\nx = length + indices;\n' > "$work/length_400.rasp"
+expect 1 "length_400.rasp:3:12: error: length compiles up to max_len 300, not 400" -- \
+    "$raspc" compile "$work/length_400.rasp" -o "$work/length_400.onnx"
+long long_length 'x = length + indices;'
+expect 1 "long_length.rasp:4:12: error: length cannot compile with max_len 5000" -- \
+    "$raspc" compile "$work/long_length.rasp" -o "$work/long_length.onnx"
+refute "float32" -- "$raspc" compile "$work/long_length.rasp" -o "$work/long_length.onnx"
+refute "exact at in" -- "$raspc" compile "$work/length_400.rasp" -o "$work/length_400.onnx"
+# A mean of several positions cannot be an output there; round() would not help.
+long long_mean 'm = numerical(aggregate(select(tokens, "a", ==), indices, 0));'
+expect 1 "long_mean.rasp:4:15: error: output 'm' is numerical" -- \
+    "$raspc" compile "$work/long_mean.rasp" -o "$work/long_mean.onnx"
+refute "round()" -- "$raspc" compile "$work/long_mean.rasp" -o "$work/long_mean.onnx"
+# -O0 keeps counter_machine's map chain apart: a table too large, said where and why.
+expect 1 "counter_machine.rasp:69:35: error:" -- \
+    "$raspc" compile "$root/samples/counter_machine.rasp" -O0 -o "$work/cm0.onnx"
+expect 1 "compile without -O0" -- \
+    "$raspc" compile "$root/samples/counter_machine.rasp" -O0 -o "$work/cm0.onnx"
+
+# --stop: one token of the vocabulary, read as inputs are.
+expect 2 "is not in the model's vocabulary: 0 1 2" -- "$raspc" run \
+    "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --stop 7
+expect 2 "--stop takes one token" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" \
+    --generate --input "1 1" --stop "1 2"
+expect 0 '"generated":["2"],"input":"1 1","stopped":"stop token"' -- "$raspc" run \
+    "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --stop 02 --json
+expect 0 '"11","700"],"input"' -- "$raspc" run "$root/samples/counter_machine.rasp" --generate \
+    --stop 0700 --max-steps 3000 --json
+
+# Usage errors found once the command runs exit 2 as well.
+printf '1 1\n1 2\n' > "$work/two_prompts.txt"
+expect 2 "--generate takes one prompt, not 2" -- "$raspc" run \
+    "$root/samples/fibonacci_mod3.rasp" --generate --inputs-file "$work/two_prompts.txt"
+expect 2 "apply when compiling" -- "$raspc" run "$work/sort.onnx" --max-len 4 --input abc
+expect 2 "apply when compiling" -- "$raspc" inspect "$work/sort.onnx" --max-len 4
+expect 2 "--stop requires --generate" -- "$raspc" run "$root/samples/reverse.rasp" --input ab \
+    --stop a
+expect 2 "--max-steps requires --generate" -- "$raspc" run "$root/samples/reverse.rasp" \
+    --input ab --max-steps 3
+expect 2 "--attention requires --generate" -- "$raspc" run "$root/samples/reverse.rasp" \
+    --input ab --attention scan
+expect 2 "--max-steps: must be a whole number from 1" -- "$raspc" run \
+    "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --max-steps -1
+refute "179769" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" \
+    --max-steps -1
+expect 2 "nothing to check" -- "$raspc" verify "$root/samples/reverse.rasp" --samples 0 \
+    --exhaustive-limit 0
+expect 2 "--samples: must be a whole number from 0" -- "$raspc" verify \
+    "$root/samples/reverse.rasp" --samples -3
+# --max-len reaches as far as a program's own max_len (the samples use 1100000).
+expect 0 "float64" -- "$raspc" compile "$root/samples/binary_counter.rasp" --max-len 1100000 \
+    -o "$work/binary_counter.onnx"
+expect 2 "--max-len: must be a whole number from 1 to 2147483647" -- "$raspc" compile \
+    "$root/samples/reverse.rasp" --max-len 4000000000
+
+# Generation that runs out of positions says so on stderr, and still succeeds.
+expect 0 "note: generation stopped at the model's maximum length (64 tokens)" -- "$raspc" run \
+    "$root/samples/fibonacci_mod3.rasp" --generate --input "1 1" --max-steps 1000
+refute "maximum length" -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
+    --input "1 1" --max-steps 10
+
+# A bad line in --inputs-file: named by its line, never echoed whole; nothing runs.
+{ echo abc; head -c 5000 /dev/zero | tr '\0' 'a'; echo; echo cba; } > "$work/one_long.txt"
+expect 1 "line 2 of $work/one_long.txt (\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (5000 characters)): input has 5000 tokens, more than the model's maximum length 8; no input was run" -- \
+    "$raspc" run "$work/sort.onnx" --inputs-file "$work/one_long.txt"
+expect 1 "more than the maximum length 8; no input was evaluated" -- \
+    "$raspc" eval "$root/samples/sort.rasp" --inputs-file "$work/one_long.txt"
+refute "$(head -c 200 /dev/zero | tr '\0' 'a')" -- \
+    "$raspc" run "$work/sort.onnx" --inputs-file "$work/one_long.txt"
+refute "[a, b, c]" -- "$raspc" eval "$root/samples/sort.rasp" --inputs-file "$work/one_long.txt"
+# Number inputs are separated by spaces: "1,2" is no number.
+expect 1 'input token "1,2" is not an integer (separate tokens with spaces' -- \
+    "$raspc" run "$root/samples/fibonacci_mod3.rasp" --input "1,2"
+expect 1 'input token "1,2" is not an integer' -- \
+    "$raspc" eval "$root/samples/fibonacci_mod3.rasp" --input "1,2"
+
+# onnxruntime's runner tells a truncated raspc file from a foreign one.
+printf '["a","b"]\n' > "$work/ab.jsonl"
+expect 1 "truncated" -- node "$root/tests/ort/run_ort.mjs" "$work/truncated.onnx" "$work/ab.jsonl"
+head -c 3000 "$work/sort.onnx" > "$work/cut.onnx"
+expect 1 "corrupt or truncated" -- node "$root/tests/ort/run_ort.mjs" "$work/cut.onnx" \
+    "$work/ab.jsonl"
+refute "foreign" -- node "$root/tests/ort/run_ort.mjs" "$work/cut.onnx" "$work/ab.jsonl"
+
+# Long programs: draw puts a lookup with its head (attention), as inspect lists it, and
+# inspect's "last read" counts reads by MLPs (a lookup's default, a fused map) and the readout.
+dot=$("$raspc" draw "$root/samples/binary_counter.rasp" -o -)
+l0=$(printf '%s\n' "$dot" | sed -n '/subgraph cluster_L0_attention/,/^    }/p')
+if [[ "$l0" != *'label="mark\naggregate latest'* ]]; then
+    echo "FAIL: draw does not put the lookup 'mark' in layer 0's attention"
+    printf '%s\n' "$dot" | sed 's/^/    /'
+    failures=$((failures + 1))
+fi
+last_reads() {  # last_reads <program>: "name lastRead" for every s-op with a slot
+    "$raspc" inspect "$1" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",
+        ()=>{for(const r of JSON.parse(s).slots)if(r.node!==undefined&&r.dims.length)
+        console.log(r.name+" "+r.lastRead)})'
+}
+reads=$(last_reads "$root/samples/binary_counter.rasp")
+for want in "copied 3" "past_last_digit 3" "within_length 3" "mark 2"; do
+    if ! grep -qx "$want" <<<"$reads"; then
+        echo "FAIL: binary_counter's last reads lack '$want':"
+        echo "$reads" | sed 's/^/    /'
+        failures=$((failures + 1))
+    fi
+done
+if ! grep -qx "width_inverse 0" <<<"$(last_reads "$root/samples/reverse.rasp")"; then
+    echo "FAIL: reverse's width_inverse is read by layer 0's MLP"
+    failures=$((failures + 1))
+fi
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"

@@ -33,11 +33,14 @@ function forEachField(bytes, onField) {
         } else if (wire === 2) {
             let length;
             [length, pos] = readVarint(bytes, pos);
+            if (pos + length > bytes.length)
+                throw new Error(`a field of ${length} bytes runs past the end of the data`);
             onField(field, bytes.subarray(pos, pos + length));
             pos += length;
         } else {
             throw new Error(`unsupported protobuf wire type ${wire}`);
         }
+        if (pos > bytes.length) throw new Error('a field runs past the end of the data');
     }
 }
 
@@ -50,17 +53,24 @@ export function readMetadata(path) {
     const decoder = new TextDecoder();
     const props = new Map();
     let producer = '';
-    forEachField(bytes, (field, payload) => {
-        if (field === kProducerName) producer = decoder.decode(payload);
-        if (field !== kMetadataProps) return;
-        let key = '';
-        let value = '';
-        forEachField(payload, (f, p) => {
-            if (f === 1) key = decoder.decode(p);
-            if (f === 2) value = decoder.decode(p);
+    try {
+        forEachField(bytes, (field, payload) => {
+            if (field === kProducerName) producer = decoder.decode(payload);
+            if (field !== kMetadataProps) return;
+            let key = '';
+            let value = '';
+            forEachField(payload, (f, p) => {
+                if (f === 1) key = decoder.decode(p);
+                if (f === 2) value = decoder.decode(p);
+            });
+            props.set(key, value);
         });
-        props.set(key, value);
-    });
+    } catch (e) {
+        throw new Error(`${path} is not a readable ONNX file (corrupt or truncated: ${e.message})`);
+    }
+    // raspc writes its metadata last: a raspc file without it was cut short.
+    if (!props.has('raspc.version') && producer === 'raspc')
+        throw new Error(`${path} is truncated: written by raspc, but its metadata is missing`);
     if (!props.has('raspc.version'))
         throw new Error(`foreign model: no raspc metadata (producer: ${producer || 'unknown'})`);
     return props;
