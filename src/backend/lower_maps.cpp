@@ -18,7 +18,7 @@ const Repr& Lowering::categorical(NodeId id) {
                     "annotate it categorical(...) or simplify it");
     }
     if (options_.optLevel > 0 && (n.kind == OpKind::Map || n.kind == OpKind::SequenceMap)) {
-        if (std::optional<Fused> fused = fuse(n)) {
+        if (std::optional<Fused> fused = fuse(n, set)) {
             debugLine("fuse", "one-hot of " + describeFusion(n, *fused));
             std::vector<const Repr*> ops;
             int ready = 0;
@@ -110,17 +110,25 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
 /// s-ops ready earlier (and a map of a selector_width joins the MLP that decodes the width).
 /// Tries the earliest MLP layer first: every s-op of the chain that is not ready before that
 /// layer's MLP is looked through, down to s-ops that are; the first layer whose table stays
-/// small wins, when it is earlier than the map's own.
-std::optional<Lowering::Fused> Lowering::fuse(const Node& n) {
+/// small wins, when it is earlier than the map's own. A choice between numbers (`x if c else
+/// y`) has an MLP of two gates a branch of its own (condMlp), so a table replaces it only when
+/// small: a large one would cost far more than the layer it may save, and often saves none.
+std::optional<Lowering::Fused> Lowering::fuse(const Node& n, const ValueSet& outSet) {
+    std::vector<const Repr*> ops;
     int directReady = 0;
-    for (NodeId op : n.operands) directReady = std::max(directReady, shadow(op).ready);
+    for (NodeId op : n.operands) {
+        ops.push_back(&shadow(op));
+        directReady = std::max(directReady, ops.back()->ready);
+    }
+    const size_t maxRows =
+        multiplexes(n, ops, planMap(n, ops, outSet)) ? kMaxFusedChoiceRows : kMaxFusedRows;
     for (int layer = 0; layer < mlpLayer(directReady); ++layer) {
-        if (std::optional<Fused> fused = fuseAt(n, 2 * layer + 1)) return fused;
+        if (std::optional<Fused> fused = fuseAt(n, 2 * layer + 1, maxRows)) return fused;
     }
     return std::nullopt;
 }
 
-std::optional<Lowering::Fused> Lowering::fuseAt(const Node& n, int ready) {
+std::optional<Lowering::Fused> Lowering::fuseAt(const Node& n, int ready, size_t maxRows) {
     using Expr = FusedExpr;
     Fused out;
     auto isMap = [&](NodeId id) {
@@ -165,7 +173,7 @@ std::optional<Lowering::Fused> Lowering::fuseAt(const Node& n, int ready) {
         domains.push_back(r.numerical ? r.set.values : r.values);
         if (domains.back().empty()) return std::nullopt;
         rows *= domains.back().size();
-        if (rows > kMaxFusedRows) return std::nullopt;
+        if (rows > maxRows) return std::nullopt;
     }
 
     // Leaves the chain's result never depends on are dropped: (i + 1) * a < (i + 1) * b reads
@@ -252,7 +260,7 @@ const Repr& Lowering::shadow(NodeId id) {
     r.ready = plan.route == MapRoute::Mlp ? 2 * mlpLayer(ready) + 2 : ready;
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
         // Fusion may compute it earlier, from what its operands read.
-        if (std::optional<Fused> fused = fuse(m)) {
+        if (std::optional<Fused> fused = fuse(m, set)) {
             int leafReady = 0;
             for (NodeId leaf : fused->leaves) leafReady = std::max(leafReady, shadow(leaf).ready);
             r.ready = 2 * mlpLayer(leafReady) + 2;
@@ -287,7 +295,7 @@ Repr Lowering::lowerMap(NodeId id) {
     for (NodeId op : n->operands) ops.push_back(&shadow(op));
     MapPlan plan = planMap(*n, ops, outSet);
     if (plan.route == MapRoute::Mlp && options_.optLevel > 0) {
-        fused = fuse(*n);
+        fused = fuse(*n, outSet);
         if (fused) {
             debugLine("fuse", describeFusion(*n, *fused));
             // The copy keeps the encoding chosen for the map (which may depend on what reads

@@ -37,6 +37,8 @@ constexpr size_t kSmallCategorical = 8;
 
 // Fusing maps stops at this many combined operand values, or this many maps deep.
 constexpr size_t kMaxFusedRows = 8192;
+// ... or this many when the fused map is a choice between numbers (see fuse()).
+constexpr size_t kMaxFusedChoiceRows = 64;
 constexpr int kMaxFuseDepth = 4;
 
 // Largest number of operand combinations an MLP lookup table may have.
@@ -313,9 +315,10 @@ private:
         Node node;
         std::vector<NodeId> leaves;
     };
-    std::optional<Fused> fuse(const Node& n);
-    /// fuse() for one target: every s-op the result reads is ready by `ready`.
-    std::optional<Fused> fuseAt(const Node& n, int ready);
+    std::optional<Fused> fuse(const Node& n, const ValueSet& outSet);
+    /// fuse() for one target: every s-op the result reads is ready by `ready`, in a table of
+    /// at most maxRows rows.
+    std::optional<Fused> fuseAt(const Node& n, int ready, size_t maxRows);
     /// "'n' computed from 'a', 'b'", for RASPC_DEBUG=fuse.
     std::string describeFusion(const Node& n, const Fused& fused);
 
