@@ -2,9 +2,9 @@
 // time of the hull (each head's own strategy) and of the plain scan at chosen positions, both
 // continuing from the same cache; whole-trace tokens/s; where a step's time goes.
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -345,7 +345,8 @@ void goalSection(std::ostringstream& md, const std::vector<Result>& results) {
     }
     md << "| at least 80,000 tokens/s over 1M tokens, no token differing | "
        << grouped(static_cast<int64_t>(tps)) << " tokens/s over " << grouped(machine->generated)
-       << ", " << machine->checked << " | " << verdict(tps >= 80000 && matched && machine->generated >= 1000000) << " |\n";
+       << ", " << machine->checked << " | "
+       << verdict(tps >= 80000 && matched && machine->generated >= 1000000) << " |\n";
     md << "| at least 10.8M head-steps/s | " << grouped(static_cast<int64_t>(tps * machine->heads))
        << " (" << machine->heads << " heads) | " << verdict(tps * machine->heads >= 10.8e6)
        << " |\n";

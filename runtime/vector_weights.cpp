@@ -223,7 +223,8 @@ struct PositiveMaskAvx512 {
     }
 };
 
-__attribute__((target("avx2"), flatten)) void positiveAvx2(const double* v, size_t n, uint64_t* bits) {
+__attribute__((target("avx2"), flatten)) void positiveAvx2(const double* v, size_t n,
+                                                           uint64_t* bits) {
     positiveWords<4>(v, n, bits, PositiveMaskAvx2());
 }
 
@@ -232,7 +233,8 @@ __attribute__((target("avx512f"))) void wideAvx512(const WideRow* rows, int coun
     wideRows<8>(rows, count, cols, out);
 }
 
-__attribute__((target("avx512f"), flatten)) void positiveAvx512(const double* v, size_t n, uint64_t* bits) {
+__attribute__((target("avx512f"), flatten)) void positiveAvx512(const double* v, size_t n,
+                                                                uint64_t* bits) {
     positiveWords<8>(v, n, bits, PositiveMaskAvx512());
 }
 #endif

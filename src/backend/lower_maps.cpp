@@ -83,9 +83,8 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     plan.numericalOut =
         n.encoding == Encoding::Numerical ||
         (n.encoding == Encoding::Inferred && anyNumerical &&
-         (!outSet.bounded ||
-          (outSet.allNumbers() && !comparedBySelect(n) &&
-           (outSet.values.size() > kSmallCategorical || readOnlyAsOutput(n)))));
+         (!outSet.bounded || (outSet.allNumbers() && !comparedBySelect(n) &&
+                              (outSet.values.size() > kSmallCategorical || readOnlyAsOutput(n)))));
     if (!plan.numericalOut && !outSet.bounded) {
         fail(n, "'" + describe(n) +
                     "' has too many possible values for a categorical encoding; if they are "
