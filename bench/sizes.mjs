@@ -162,13 +162,16 @@ function widthReason(r, s) {
         .reduce((a, x) => a + x.dims, 0);
     const tokens = embedded('tokens');
     const positions = embedded('indices');
-    const fixed = 2 + tokens + positions;
+    const numbers = s.positionNumbers ?? 0;
+    const fixed = 2 + tokens + positions + numbers;
     const own = s.slots.filter((x) => x.dims > 0 && x.where !== 'embedding');
     const total = own.reduce((a, x) => a + x.dims, 0);
     const list = own.map((x) => `${x.name} ${x.dims}`).join(', ');
     const rest = r.width - fixed - total;
     return `width ${r.width} = one + BOS + ${tokens} token and ${positions} position one-hot ` +
-        `dimensions the program reads` + (list ? ` + slots: ${list}` : '') +
+        `dimensions the program reads` +
+        (numbers ? ` + ${numbers} position-number dimensions (index codes, squares)` : '') +
+        (list ? ` + slots: ${list}` : '') +
         (rest > 0 ? ` + ${rest} unattributed` : rest < 0 ? ` (${-rest} reused)` : '');
 }
 

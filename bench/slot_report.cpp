@@ -24,11 +24,23 @@ int main(int argc, char** argv) {
     try {
         cli::Program p = cli::loadProgram(path, settings);
         CompileReport report;
-        lower(p.graph, cli::compileOptions(p), &report);
+        rt::Model m = lower(p.graph, cli::compileOptions(p), &report);
+        // Numeric columns of the position table (the index and its square, for equality
+        // selects compiled as numbers): no s-op's slot.
+        int positionNumbers = 0;
+        for (int d = 0; d < m.positionEmbedding.cols; ++d) {
+            bool number = false;
+            for (int r = 0; r < m.positionEmbedding.rows; ++r) {
+                double v = m.positionEmbedding.at(r, d);
+                number = number || (v != 0.0 && v != 1.0);
+            }
+            positionNumbers += number ? 1 : 0;
+        }
 
         nlohmann::json j;
         j["width"] = report.width;
         j["layers"] = report.layers;
+        j["positionNumbers"] = positionNumbers;
         j["slots"] = nlohmann::json::array();
         for (const auto& s : report.placements) {
             j["slots"].push_back({{"name", s.name}, {"kind", s.kind}, {"where", s.where},

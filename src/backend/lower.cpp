@@ -124,6 +124,11 @@ rt::Model Lowering::run(CompileReport* report) {
             int dim = phys[static_cast<size_t>(indexDims_[static_cast<size_t>(p)])];
             if (dim >= 0) m.positionEmbedding.at(p + 1, dim) = 1.0f;
         }
+        for (const auto& [column, values] : positionColumns_) {
+            int dim = phys[static_cast<size_t>(column)];
+            for (int p = 0; dim >= 0 && p < options_.maxLen; ++p)
+                m.positionEmbedding.at(p + 1, dim) = values[static_cast<size_t>(p)];
+        }
     }
 
     // Sums in double, rounds once: large opposite terms (gates, BOS fixes) cancel exactly.
@@ -343,7 +348,38 @@ rt::Model lower(const Graph& program, const CompileOptions& options, CompileRepo
     Graph g = optimize(program, lowered.outputs, passOptions(program, options));
 
     lowering::Lowering lowering(g, lowered);
-    return lowering.run(report);
+    CompileReport oneHotReport;
+    rt::Model oneHot = lowering.run(report ? &oneHotReport : nullptr);
+
+    // Equality selects against a function of the position can compare numbers (a code and its
+    // square in the position table) instead of one-hots (lower_equality.cpp). That saves the
+    // position one-hot only where nothing else reads it, and costs up to two columns: so the
+    // program is compiled both ways and keeps the narrower model, never one with more layers
+    // (an equal width keeps the one-hot way). A program the second way cannot compile keeps
+    // the first.
+    auto comparesPositions = [&] {
+        for (const Node& n : g.nodes) {
+            if (n.kind == OpKind::Select && n.cmp == Cmp::Eq) return true;
+        }
+        return false;
+    };
+    if (options.maxLen <= kLongInputLength && comparesPositions()) {
+        try {
+            lowering::Lowering numeric(g, lowered, true);
+            CompileReport numericReport;
+            rt::Model model = numeric.run(report ? &numericReport : nullptr);
+            if (model.width < oneHot.width && model.layers.size() <= oneHot.layers.size()) {
+                debugLine("equality", "position columns: width " + std::to_string(model.width) +
+                                          ", one-hot positions " + std::to_string(oneHot.width));
+                if (report) *report = std::move(numericReport);
+                return model;
+            }
+        } catch (const UserError&) {
+            debugLine("equality", "position columns do not compile; one-hot positions kept");
+        }
+    }
+    if (report) *report = std::move(oneHotReport);
+    return oneHot;
 }
 
 }  // namespace raspc

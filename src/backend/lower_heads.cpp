@@ -35,7 +35,7 @@ rt::HeadMask positionMask(const Graph& g, NodeId s) {
 /// the mask and every block scores 1. The first conjunct comparing indices with indices by an
 /// order becomes the mask, so the head reads no position features for it; a second such
 /// conjunct stays a block (one mask per head).
-Lowering::Scoring Lowering::selectorScoring(NodeId selector) {
+Lowering::Scoring Lowering::selectorScoring(NodeId selector, double tieRange) {
     std::vector<NodeId> conjuncts;
     std::function<void(NodeId)> split = [&](NodeId s) {
         if (g_[s].kind == OpKind::SelectAnd) {
@@ -58,6 +58,10 @@ Lowering::Scoring Lowering::selectorScoring(NodeId selector) {
 
     std::vector<Block>& blocks = scoring.blocks;
     for (NodeId c : conjuncts) {
+        if (std::optional<Block> b = equalityBlock(c, tieRange)) {
+            blocks.push_back(std::move(*b));
+            continue;
+        }
         std::vector<NodeId> keys, queries;
         std::function<void(NodeId)> collect = [&](NodeId s) {
             const Node& n = g_[s];
@@ -209,10 +213,15 @@ Repr Lowering::lowerAggregate(NodeId id) {
             bool latest = n.reduction == Reduction::Latest;
             TieBreak t;
             t.range = positions - 1;
+            std::vector<double> ranks;
             for (int i = 0; i < positions; ++i) {
                 double rank = latest ? i : positions - 1 - i;
-                if (rank != 0.0) t.form.push_back({indexDims_[static_cast<size_t>(i)], rank});
+                ranks.push_back(rank);
+                if (rank != 0.0 && !positionEquality_)
+                    t.form.push_back({indexDims_[static_cast<size_t>(i)], rank});
             }
+            // With position columns in use, the rank is the index's column, not its one-hot.
+            if (positionEquality_) t.form = positionForm(ranks);
             tie = std::move(t);
             break;
         }
@@ -272,7 +281,7 @@ Repr Lowering::lowerAggregate(NodeId id) {
              "such as \"latest\" or \"max\", or aggregate numbers");
     }
 
-    Scoring scoring = selectorScoring(n.operands[0]);
+    Scoring scoring = selectorScoring(n.operands[0], tie ? tie->range : 0.0);
     int ready = std::max({moved.ready, tieReady, scoring.ready()});
     int layer = headLayer(ready);
     HeadPlan h = buildHead(scoring, false, layer, "aggregate " + describe(n), tie);

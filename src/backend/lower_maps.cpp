@@ -83,8 +83,10 @@ Lowering::MapPlan Lowering::planMap(const Node& n, const std::vector<const Repr*
     plan.numericalOut =
         n.encoding == Encoding::Numerical ||
         (n.encoding == Encoding::Inferred && anyNumerical &&
-         (!outSet.bounded || (outSet.allNumbers() && !comparedBySelect(n) &&
-                              (outSet.values.size() > kSmallCategorical || readOnlyAsOutput(n)))));
+         (!outSet.bounded ||
+          (outSet.allNumbers() && !comparedBySelect(n) &&
+           (outSet.values.size() > kSmallCategorical || readOnlyAsOutput(n))) ||
+          comparedOnlyWithPositions(n, outSet)));
     if (!plan.numericalOut && !outSet.bounded) {
         fail(n, "'" + describe(n) +
                     "' has too many possible values for a categorical encoding; if they are "
@@ -444,14 +446,16 @@ Repr Lowering::lowerMap(NodeId id) {
                      "numbers raspc compiles +, -, * by a constant and comparisons, each "
                      "written as one operator");
     }
-    return mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet);
+    Repr out = mapMlp(*n, ops, mlpLayer(ready), plan.numericalOut, outSet,
+                      plan.numericalOut && comparedOnlyWithPositions(g_[id], outSet));
+    return out;
 }
 
 /// An MLP computing n.fn of `ops` into a fresh slot. Categorical operands gate one group of
 /// units per combination of their values; at most one numerical operand is read through
 /// ramp steps placed between neighbouring values where the function changes.
 Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
-                      bool numericalOut, const ValueSet& outSet) {
+                      bool numericalOut, const ValueSet& outSet, bool withSquare) {
     // -O0 keeps every map its own table, over its operands' values: a chain that -O1 folds
     // into a table of the few inputs underneath can then be far too large.
     auto unfusedHint = [&]() -> std::string {
@@ -522,9 +526,14 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     out.ready = 2 * layer + 2;
     out.set = outSet;
     std::map<Value, int, TableLess> dimOf;
+    int squareDim = -1;
     if (numericalOut) {
         int d = newDim();
         out.cols.push_back({{d, 1.0}});
+        if (withSquare) {
+            squareDim = newDim();
+            out.square = Form{{squareDim, 1.0}};
+        }
     } else {
         for (const Value& v : outSet.values) {
             int d = newDim();
@@ -537,6 +546,8 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     // sets are per position: length 2 never meets index 5), so they write nothing.
     auto encode = [&](const std::optional<Value>& y) -> Form {
         if (!y) return {};
+        if (numericalOut && squareDim >= 0)
+            return {{out.cols[0][0].dim, y->toDouble()}, {squareDim, y->toDouble() * y->toDouble()}};
         if (numericalOut) return {{out.cols[0][0].dim, y->toDouble()}};
         auto it = dimOf.find(*y);
         if (it == dimOf.end()) return {};

@@ -22,6 +22,7 @@ std::vector<int> Lowering::reuseSlots(int layers) {
     for (int d : tokenDims_) written[static_cast<size_t>(d)] = 0;
     for (int d : indexDims_) written[static_cast<size_t>(d)] = 0;
     for (int d : indexPowerDims_) written[static_cast<size_t>(d)] = 0;
+    for (const auto& column : positionColumns_) written[static_cast<size_t>(column.first)] = 0;
     auto read = [&](int dim, int at) {
         int& r = lastRead[static_cast<size_t>(dim)];
         r = std::max(r, at);

@@ -252,9 +252,12 @@ inline std::optional<std::vector<double>> affineFit(
 
 class Lowering {
 public:
-    Lowering(const Graph& g, const CompileOptions& options)
+    /// `positionEquality`: compile equality selects with a side that is a function of the
+    /// position as quadratic scores over position-table columns (see equalityBlock).
+    Lowering(const Graph& g, const CompileOptions& options, bool positionEquality = false)
         : g_(g),
           options_(options),
+          positionEquality_(positionEquality),
           sets_(inferValueSets(g, Domain{options.vocab, options.maxLen, g.causal})),
           reprs_(g.nodes.size()),
           selectOperand_(g.nodes.size(), false),
@@ -356,8 +359,15 @@ private:
     /// coefficients (one per operand, then the offset) of +, -, negation or * by a constant.
     std::optional<std::vector<double>> structuralAffine(const Node& n,
                                                         const std::vector<const Repr*>& ops) const;
+    /// `withSquare`: a numerical result also writes its square (Repr::square), for
+    /// equalityBlock.
     Repr mapMlp(const Node& n, const std::vector<const Repr*>& ops, int layer, bool numericalOut,
-                const ValueSet& outSet);
+                const ValueSet& outSet, bool withSquare = false);
+    /// True when position columns are in use and `n` (by value, as comparedBySelect) gives
+    /// whole numbers that only `select(.., .., ==)` reads, each against a function of the
+    /// position: then one number and its square serve those selects (equalityBlock), no
+    /// one-hot.
+    bool comparedOnlyWithPositions(const Node& n, const ValueSet& outSet) const;
     Repr tupleOf(const std::vector<NodeId>& members, const Node& site);
 
     struct Block {
@@ -376,7 +386,20 @@ private:
             return r;
         }
     };
-    Scoring selectorScoring(NodeId selector);
+    /// `tieRange`: the range of the tie-break the head will add (0 for none), which sets the
+    /// head's scale and so bounds what an equalityBlock may compare.
+    Scoring selectorScoring(NodeId selector, double tieRange = 0.0);
+    /// `select(keys, queries, ==)` with a side that is a function of the position, as a block
+    /// scoring 1 - (key code - query code)^2 from a position table's code and square columns
+    /// (and the other side's one-hot): nullopt where the one-hot comparison must be used.
+    std::optional<Block> equalityBlock(NodeId select, double tieRange);
+    /// The value of a categorical s-op of the embedding at every position, if it is a
+    /// function of the position alone (indices, maps of indices).
+    std::optional<std::vector<Value>> positionalValues(const Repr& r) const;
+    /// A linear read giving `perPosition[p]` at every position p (0 at BOS): the index's
+    /// column (and its square's) where affine (quadratic) in p, else a column of its own.
+    Form positionForm(const std::vector<double>& perPosition);
+    int positionColumn(const std::vector<double>& perPosition);
     /// A tie-break added to every selected key's score: `form` reads values in [0, range]
     /// whose distinct values are at least 1 apart; the selected key with the largest wins.
     struct TieBreak {
@@ -392,6 +415,7 @@ private:
 
     const Graph& g_;
     const CompileOptions& options_;
+    const bool positionEquality_;
     std::vector<ValueSet> sets_;
     std::vector<std::optional<Repr>> reprs_;
     std::vector<bool> selectOperand_;  // per node: a select reads it as keys or queries
@@ -402,6 +426,9 @@ private:
     std::vector<double> bos_;
     std::vector<int> tokenDims_, indexDims_;
     std::vector<int> indexPowerDims_;  // long programs: the index and its square
+    /// Short programs: numeric columns of the position table (a dimension and its value at
+    /// each position), for equalityBlock and tie-breaks on the index.
+    std::vector<std::pair<int, std::vector<double>>> positionColumns_;
     std::string float64Reason_;        // why the model needs float64 ("" if it does not)
     std::vector<HeadPlan> heads_;
     std::vector<BlockPlan> blocks_;

@@ -140,7 +140,8 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 }
 
 /// What the embedding tables put in a dimension: "one" (1 at every real position), "bos"
-/// (1 at BOS only), "token" or "position" (a one-hot entry), "" for nothing or a mixture.
+/// (1 at BOS only), "token" or "position" (a one-hot entry), "position-number" (a number per
+/// position, as the index and its square for equality selects), "" for nothing or a mixture.
 /// Read from the weights, so it works for any raspc file.
 std::string embeddingRole(const rt::Model& m, int dim) {
     const int vocab = static_cast<int>(m.vocab.size());
@@ -154,8 +155,11 @@ std::string embeddingRole(const rt::Model& m, int dim) {
         if (v != 0.0) tokens.push_back(t);
         if (v != 1.0) allOnes = false;
     }
+    bool positionNumbers = false;  // a number per position, not a one-hot entry
     for (int p = 1; table && p <= m.maxLen; ++p) {
-        if (m.positionEmbedding.at(p, dim) != 0.0) positions.push_back(p - 1);
+        double v = m.positionEmbedding.at(p, dim);
+        if (v != 0.0) positions.push_back(p - 1);
+        if (v != 0.0 && v != 1.0) positionNumbers = true;
     }
     // Powers of the position index make a number, not a one-hot: no role of its own.
     for (int e = 0; e < m.positionPowers.rows; ++e) {
@@ -166,6 +170,7 @@ std::string embeddingRole(const rt::Model& m, int dim) {
     if (atBos) return "";
     if (tokens.size() == 1 && positions.empty()) return "token";
     if (positions.size() == 1 && tokens.empty()) return "position";
+    if (positionNumbers && tokens.empty()) return "position-number";
     return "";
 }
 
@@ -260,6 +265,7 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
             {"bos", "BOS flag"},
             {"token", "token one-hot"},
             {"position", "position one-hot"},
+            {"position-number", "position numbers"},
         };
         if (role.empty()) {
             // Working space of a head or MLP block (not an s-op): neighbours written and read

@@ -185,6 +185,56 @@ TEST_CASE("order comparisons of indices become head masks, and the position one-
     }
 }
 
+// True when the position table holds a column that is not a one-hot (a number per position).
+bool hasPositionNumbers(const rt::Model& m) {
+    for (double w : m.positionEmbedding.data) {
+        if (w != 0.0 && w != 1.0) return true;
+    }
+    return false;
+}
+
+TEST_CASE("equality against the position compares numbers from the position table") {
+    // shift by one: the key is index + 1, the query the index; position 0 selects nothing.
+    Builder b;
+    NodeId next = b.map(b.indices, [](const Value& i) { return Value(i.asInt() + 1); });
+    NodeId shifted = b.aggregate(b.select(next, b.indices, Cmp::Eq), b.tokens, Value("_"));
+    rt::Model m = compileAb(b, shifted, 8);
+    CHECK(m.layers.size() == 1);
+    CHECK(hasPositionNumbers(m));
+    // one, BOS, two tokens, the index and its square, and the three values of the result:
+    // not eight position one-hot dimensions.
+    CHECK(m.width == 9);
+    checkAll(b, shifted, "ab", 8, 7);
+
+    // With "latest", the tie-break reads the index's column too: query 1 selects every "a"
+    // and "b" (the latest of them wins), query 2 every "c", the others nothing (the default).
+    Builder c;
+    NodeId code =
+        c.map(c.tokens, [](const Value& t) { return Value(t.asString() == "c" ? 2 : 1); });
+    NodeId last =
+        c.aggregate(c.select(code, c.indices, Cmp::Eq), c.tokens, Value("-"), Reduction::Latest);
+    CompileOptions opts;
+    opts.vocab = {Value("a"), Value("b"), Value("c")};
+    opts.maxLen = 6;
+    opts.outputs = {last};
+    opts.outputNames = {"out"};
+    CHECK(hasPositionNumbers(lower(c.g, opts)));
+    checkAll(c, last, "abc", 6, 5);
+}
+
+TEST_CASE("equality against the position keeps the one-hot where that is narrower") {
+    // The index one-hot is read anyway (the output is a one-hot over indices): two more
+    // columns would only widen the model.
+    Builder b;
+    NodeId prev = b.map(b.indices, [](const Value& i) { return Value(i.asInt() - 1); });
+    NodeId moved =
+        b.aggregate(b.select(prev, b.indices, Cmp::Eq), b.indices, Value(-1), Reduction::Latest);
+    NodeId both = b.map(moved, [](const Value& v) { return v; });
+    rt::Model m = compileAb(b, both, 6);
+    CHECK_FALSE(hasPositionNumbers(m));
+    checkAll(b, both, "ab", 6, 6);
+}
+
 TEST_CASE("one mask per head: a second order comparison, or one under not, stays in the scores") {
     Builder b;
     // key >= query and key <= query: only the query's own position.
