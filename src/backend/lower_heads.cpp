@@ -257,10 +257,12 @@ Repr Lowering::lowerAggregate(NodeId id) {
             return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
         return false;
     };
+    // A move that only the readout reads carries its number: one dimension, not a one-hot.
     bool picksOne = tie.has_value() || atMostOne(n.operands[0]);
-    const bool numerical = n.encoding == Encoding::Numerical ||
-                           (n.encoding == Encoding::Inferred && vals.allNumbers() &&
-                            n.constant.isNumber() && (vals.numerical || !picksOne));
+    const bool numerical =
+        n.encoding == Encoding::Numerical ||
+        (n.encoding == Encoding::Inferred && vals.allNumbers() && n.constant.isNumber() &&
+         (vals.numerical || !picksOne || readOnlyAsOutput(n)));
     // A categorical move of a numerical s-op moves its one-hot view instead.
     const Repr& moved = !numerical && vals.numerical ? categorical(n.operands[1]) : vals;
     if (numerical && !(vals.allNumbers() && n.constant.isNumber())) {
