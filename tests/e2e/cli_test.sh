@@ -109,6 +109,33 @@ expect 1 "not causal" -- "$raspc" run "$root/samples/reverse.rasp" --generate --
 expect 0 '"stopped":"stop token"' -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
     --input "1 1" --stop 0 --json
 
+# A categorical mean of different values is an error in the runner as in the interpreter,
+# also where one value holds three of four keys (a score margin of 0.5 over the next).
+cat > "$work/catmean.rasp" <<'EOF'
+vocab "ab";
+max_len 8;
+v = "a" if indices == 5 else "b";
+catmean = aggregate(select(tokens, "a", ==), v, "b");
+EOF
+expect 1 "averages 4 different non-numeric values" -- \
+    "$raspc" eval "$work/catmean.rasp" --input ababaa
+expect 1 "output 'catmean' at position 0 is ambiguous" -- \
+    "$raspc" run "$work/catmean.rasp" --input ababaa
+expect 0 "[b]*5" -- "$raspc" run "$work/catmean.rasp" --input ababb
+# Generation meets it like a plain run: exit 1, at the position where it happens.
+cat > "$work/catgen.rasp" <<'EOF'
+vocab "ab";
+max_len 8;
+causal;
+v = "a" if indices == 0 else "b";
+nxt = aggregate(select(tokens, "a", ==), v, "b");
+EOF
+expect 1 "output 'nxt' at position 1 is ambiguous" -- "$raspc" run "$work/catgen.rasp" --input aa
+expect 1 "stopped after 0 tokens: output 'nxt' at position 1 is ambiguous" -- \
+    "$raspc" run "$work/catgen.rasp" --input aa --generate
+expect 1 "stopped after 1 tokens: output 'nxt' at position 2 is ambiguous" -- \
+    "$raspc" run "$work/catgen.rasp" --input ab --generate
+
 # --causal on a program that looks ahead warns at the selector, and both sides still agree.
 expect 0 "reverse.rasp:7:8: warning: this selector can pick later positions" -- \
     "$raspc" run "$root/samples/reverse.rasp" --causal --input hello
