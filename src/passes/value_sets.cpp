@@ -12,34 +12,13 @@
 #include <set>
 #include <stdexcept>
 
+#include "passes/value_set_support.h"
+
 namespace raspc {
 
 namespace {
 
-// Sets larger than this are not enumerated: the compiler cannot build tables for them anyway.
-constexpr size_t kMaxSetSize = 20000;
-// Largest operand product a sequence map may enumerate at one position.
-constexpr size_t kMaxProduct = 2'000'000;
-
-using Set = std::set<Value, TableLess>;
-
-ValueSet fromSet(const Set& s) {
-    ValueSet vs;
-    vs.values.assign(s.begin(), s.end());
-    vs.rangeKnown = vs.allNumbers() && !vs.values.empty();
-    if (vs.rangeKnown) {
-        vs.lo = vs.values.front().toDouble();
-        vs.hi = vs.values.back().toDouble();
-    }
-    return vs;
-}
-
-ValueSet unbounded() {
-    ValueSet vs;
-    vs.bounded = false;
-    vs.rangeKnown = false;
-    return vs;
-}
+using namespace value_set_support;
 
 /// Sums of one value from each of `parts` (exact key sets), or unbounded past the cap.
 std::optional<std::set<double>> sumsOf(const std::vector<const Set*>& parts) {
@@ -361,7 +340,6 @@ void Inference::positionSets(NodeId id) {
                     return;
                 }
             }
-            std::vector<Value> args(n.operands.size());
             for (int i = 0; i < N; ++i) {
                 std::vector<const Set*> in;
                 size_t product = 1;
@@ -373,39 +351,14 @@ void Inference::positionSets(NodeId id) {
                     bounded_[static_cast<size_t>(id)] = false;
                     return;
                 }
-                // Odometer over the operands' values at this position.
-                std::vector<Set::const_iterator> it;
-                bool empty = false;
-                for (const Set* s : in) {
-                    it.push_back(s->begin());
-                    empty = empty || s->empty();
-                }
-                if (empty) continue;
-                while (true) {
-                    for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
-                    try {
-                        at[static_cast<size_t>(i)].insert(n.fn(args));
-                    } catch (const std::domain_error& e) {
-                        // The interpreter fails on inputs that reach these values; remember
-                        // one, so the compiler can warn.
-                        std::string& why = raises_[static_cast<size_t>(id)];
-                        if (why.empty()) {
-                            why = e.what();
-                            why += " (at operand values";
-                            for (const Value& a : args) why += " " + toDisplay(a);
-                            why += ")";
-                        }
-                    }
-                    if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
-                        bounded_[static_cast<size_t>(id)] = false;
-                        return;
-                    }
-                    size_t k = 0;
-                    for (; k < in.size(); ++k) {
-                        if (++it[k] != in[k]->end()) break;
-                        it[k] = in[k]->begin();
-                    }
-                    if (k == in.size()) break;
+                Set& out = at[static_cast<size_t>(i)];
+                bool small = forEachCombination(in, [&](const std::vector<Value>& args) {
+                    applyMap(n, args, out, raises_[static_cast<size_t>(id)]);
+                    return out.size() <= kMaxSetSize;
+                });
+                if (!small) {
+                    bounded_[static_cast<size_t>(id)] = false;
+                    return;
                 }
             }
             return;
