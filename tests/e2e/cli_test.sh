@@ -177,6 +177,15 @@ expect 0 "[-, b, a, b]" -- "$raspc" run "$work/long_prev.onnx" --input baba
 expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba
 expect 0 "[-1, 1, 1, 3]" -- "$raspc" run "$work/long_ok.onnx" --input baba --attention=scan
 
+# The generating samples made short: per-position value sets give up past their work budget
+# (keeping a range), so these finish in seconds, compiled or refused where the problem is.
+expect 0 "a range instead" -- env RASPC_DEBUG=value_sets \
+    "$raspc" compile "$root/samples/binary_counter.rasp" --max-len 200 --emit=ir-opt
+expect 1 "binary_counter.rasp:35:18: error" -- \
+    "$raspc" compile "$root/samples/binary_counter.rasp" --max-len 1000 -o "$work/bc.onnx"
+expect 0 "5 layers" -- \
+    "$raspc" compile "$root/samples/counter_machine.rasp" --max-len 200 -o "$work/cm.onnx"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
