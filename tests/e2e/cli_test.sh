@@ -167,6 +167,22 @@ expect 1 "lookup needs their square" -- \
 long long_huge 'p = aggregate(select(indices, indices - 1, ==), indices, 0, "latest");
 x = p * 10000000000000 < indices * 10000000000000;'
 expect 1 "long_huge.rasp:5:" -- "$raspc" compile "$work/long_huge.rasp" -o "$work/long_huge.onnx"
+# Gates multiply bounds too: a choice and a lookup's default are held to the same limits.
+long long_choose_huge 'p = aggregate(select(tokens, "a", ==), indices, -1, "latest");
+x = p * 10000000000000 if tokens == "b" else 0;'
+expect 1 "long_choose_huge.rasp:5:5: error: 'x ($work/long_choose_huge.rasp:5)' chooses" -- \
+    "$raspc" compile "$work/long_choose_huge.rasp" -o "$work/long_choose_huge.onnx"
+long long_choose_big 'p = aggregate(select(tokens, "a", ==), indices, -1, "latest");
+x = p * 1000 if tokens == "b" else 7;'
+expect 0 "float64 ('x ($work/long_choose_big.rasp:5)' chooses between numbers past" -- \
+    "$raspc" compile "$work/long_choose_big.rasp" -o "$work/long_choose_big.onnx"
+expect 0 "[7, 0, 7, 7, 3000, 3000, 3000, 7]" -- \
+    "$raspc" run "$work/long_choose_big.onnx" --input abaabbba
+expect 0 "[7, 0, 7, 7, 3000, 3000, 3000, 7]" -- \
+    "$raspc" eval "$work/long_choose_big.rasp" --input abaabbba
+long long_gate_huge 'x = aggregate(select(indices, indices - 1, ==), indices * 1000000000, 0, "latest");'
+expect 1 "long_gate_huge.rasp:4:5: error: 'x ($work/long_gate_huge.rasp:4)' gates the" -- \
+    "$raspc" compile "$work/long_gate_huge.rasp" -o "$work/long_gate_huge.onnx"
 long long_ok 'x = aggregate(select(tokens, "a", ==), indices, -1, "latest");'
 # A latest-lookup over 5000 positions fits float32; squaring positions does not.
 expect 0 "float32" -- "$raspc" compile "$work/long_ok.rasp" -o "$work/long_ok.onnx"
