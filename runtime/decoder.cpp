@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <string>
 
 namespace raspc::rt {
@@ -88,6 +87,7 @@ Decoder::Decoder(const Model& m, Attention attention)
         cache_.push_back(std::move(heads));
     }
     for (const Output& o : m.outputs) readouts_.emplace_back(o.readout);
+    minMargin_ = minCategoricalMargin(m);
     outputs_.resize(m.outputs.size());
 
     prepareEmbedding();
@@ -230,6 +230,8 @@ void Decoder::readOutputs(size_t count) {
         out.ids.clear();
         out.margins.clear();
         out.values.clear();
+        out.minMargin = minMargin_;
+        out.firstPosition = static_cast<size_t>(length_ - 1);
         if (o >= count) continue;
 
         const VectorWeights& readout = readouts_[o];
@@ -240,13 +242,10 @@ void Decoder::readOutputs(size_t count) {
             continue;
         }
         // The first maximum wins, as ONNX ArgMax does.
-        auto best = std::max_element(logits_.begin(), logits_.end());
-        double second = -std::numeric_limits<double>::infinity();
-        for (auto it = logits_.begin(); it != logits_.end(); ++it) {
-            if (it != best) second = std::max(second, *it);
-        }
-        out.ids.push_back(best - logits_.begin());
-        out.margins.push_back(logits_.size() > 1 ? *best - second : 1.0);
+        const size_t best =
+            static_cast<size_t>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+        out.ids.push_back(static_cast<int64_t>(best));
+        out.margins.push_back(oneHotMargin(logits_.data(), logits_.size(), best));
     }
 }
 

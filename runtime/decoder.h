@@ -104,6 +104,7 @@ private:
     std::vector<double> x_, qkv_, mixed_, hidden_, logits_, powerSum_;
     IndexBits fired_;  // the hidden units a ReLU left non-zero
     std::vector<OutputValues> outputs_;
+    double minMargin_ = 0.0;  // minCategoricalMargin of the model
 
     // The residual is zero outside live_: the dimensions the embedding of this position and
     // the sublayers so far can have written. Products visit only the rows live there.

@@ -69,7 +69,7 @@ int32_t NextToken::operator()(const OutputValues& first) const {
     // The common cases without building strings; anything unusual goes through decode(), whose
     // rules (and errors) these shortcuts follow.
     if (out_.kind == OutputKind::Categorical && !first.ids.empty() &&
-        first.margins.front() >= kMinCategoricalMargin && first.ids.front() >= 0 &&
+        first.margins.front() >= first.minMargin && first.ids.front() >= 0 &&
         first.ids.front() < static_cast<int64_t>(byTableIndex_.size()))
         return byTableIndex_[static_cast<size_t>(first.ids.front())];
     if (out_.kind == OutputKind::Numerical && out_.numbers.empty() && !first.values.empty()) {

@@ -297,6 +297,7 @@ std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
     for (auto& r : results) r.resize(model_.outputs.size());
 
     std::vector<T>& logits = ws.logits;
+    const double minMargin = minCategoricalMargin(model_);
     const bool xSparse = mostlyZero(x);
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
         const Output& out = model_.outputs[o];
@@ -309,6 +310,7 @@ std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
         size_t row = 0;
         for (size_t s = 0; s < batch.size(); ++s) {
             OutputValues& values = results[s][o];
+            values.minMargin = minMargin;
             if (out.kind == OutputKind::Categorical) {
                 values.ids.reserve(batch[s].size());
                 values.margins.reserve(batch[s].size());
@@ -321,12 +323,8 @@ std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
                 if (out.kind == OutputKind::Categorical) {
                     // The first maximum wins, as ONNX ArgMax does by default.
                     const T* best = std::max_element(l, l + cols);
-                    T second = -std::numeric_limits<T>::infinity();
-                    for (const T* c = l; c != l + cols; ++c) {
-                        if (c != best) second = std::max(second, *c);
-                    }
                     values.ids.push_back(best - l);
-                    values.margins.push_back(cols > 1 ? *best - second : 1.0);
+                    values.margins.push_back(oneHotMargin(l, cols, best - l));
                 } else {
                     values.values.push_back(l[0]);
                 }
@@ -336,17 +334,27 @@ std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
     return results;
 }
 
+double minCategoricalMargin(const Model& m) {
+    const double positions = std::max(m.maxLen, 1);
+    const double roundoff = m.floatType == "float64" ? 0x1p-53 : 0x1p-24;
+    return 1.0 - std::max(0.5 / positions, 2.0 * positions * roundoff);
+}
+
 std::vector<std::string> decode(const Output& out, const OutputValues& values) {
     std::vector<std::string> decoded;
+    auto at = [&](size_t p) {
+        return "output '" + out.name + "' at position " + std::to_string(values.firstPosition + p);
+    };
     if (out.kind == OutputKind::Categorical) {
         for (size_t p = 0; p < values.ids.size(); ++p) {
             int64_t id = values.ids[p];
             if (id < 0 || id >= static_cast<int64_t>(out.table.size()))
-                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
-                                  ": id " + std::to_string(id) + " is outside its value table");
-            if (p < values.margins.size() && !(values.margins[p] >= kMinCategoricalMargin)) {
-                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
-                                  " is ambiguous (score margin " + numberText(values.margins[p]) +
+                throw DecodeError(at(p) + ": id " + std::to_string(id) +
+                                  " is outside its value table");
+            if (p < values.margins.size() && !(values.margins[p] >= values.minMargin)) {
+                throw DecodeError(at(p) + " is ambiguous (score margin " +
+                                  numberText(values.margins[p]) + ", below " +
+                                  numberText(values.minMargin) +
                                   "): an aggregate averaged different values on this input, "
                                   "which a categorical s-op cannot hold exactly");
             }
@@ -361,8 +369,7 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
             // Whole numbers too many for a table: the nearest integer, within the tolerance.
             const double whole = std::round(v);
             if (!(std::abs(v - whole) <= out.tolerance))
-                throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
-                                  ": value " + numberText(v) + " is not within " +
+                throw DecodeError(at(p) + ": value " + numberText(v) + " is not within " +
                                   numberText(out.tolerance) + " of a whole number");
             decoded.push_back(std::to_string(static_cast<long long>(whole)));
             continue;
@@ -378,8 +385,7 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
         }
         // Written so that NaN (no distance is < infinity) fails too.
         if (!(bestDistance <= out.tolerance))
-            throw DecodeError("output '" + out.name + "' at position " + std::to_string(p) +
-                              ": value " + numberText(v) + " is not within " +
+            throw DecodeError(at(p) + ": value " + numberText(v) + " is not within " +
                               numberText(out.tolerance) + " of any table value");
         decoded.push_back(out.table[best]);
     }

@@ -192,6 +192,11 @@ Repr Lowering::lowerLookup(NodeId id) {
         const auto [lo, hi] = vals.numberRange();
         const double d = n.constant.toDouble();
         const double bound = std::max(1.0, hi - lo);
+        // The gates add p - lo and bound t, and write (bound + |lo - d|) relu(+-t) and lo.
+        const double far = key.magnitude + query.magnitude;  // |t| at most
+        requireExactWhole(n, bound + (bound + std::abs(lo - d)) * (far + 1.0) + std::abs(lo),
+                          "gates the numbers it finds by how far their key is from the query",
+                          "look up smaller numbers, or keys nearer the queries");
         int dim = newDim();
         out.cols.push_back({{dim, 1.0}});
         Form p = {{payload[0], 1.0}, {kOne, -lo}};  // p - lo >= 0

@@ -45,6 +45,21 @@ std::optional<std::vector<double>> Lowering::structuralAffine(
     }
 }
 
+void Lowering::requireExactWhole(const Node& n, double largest, const std::string& what,
+                                 const std::string& advice) {
+    // One bit to spare below each limit: a sum of two terms each under it stays exact.
+    if (largest > 0x1p52) {
+        fail(n, "'" + describe(n) + "' " + what + " up to " +
+                    (largest < 9e18 ? std::to_string(static_cast<long long>(largest))
+                                    : std::string("1e19+")) +
+                    ", past what float64 keeps exact (2^52 here); " + advice);
+    }
+    if (largest > 0x1p23 && float64Reason_.empty()) {
+        float64Reason_ = "'" + describe(n) + "' " + what + " past float32's exact whole numbers " +
+                         "(2^24)";
+    }
+}
+
 /// x op y for whole numbers x, y of any size: with t = x - y, the units relu(t) - relu(t - 1)
 /// and relu(-t) - relu(-t - 1) are exactly [t >= 1] and [t <= -1] at whole t, and every
 /// comparison is a sum of those two and a constant.
@@ -92,15 +107,7 @@ Repr Lowering::comparisonMlp(const Node& n, const std::vector<const Repr*>& ops,
         }
         largest += m;
     }
-    if (largest + 1.0 > 0x1p52) {
-        fail(n, "'" + describe(n) + "' compares whole numbers up to " +
-                    (largest < 9e18 ? std::to_string(static_cast<long long>(largest)) : std::string("1e19+")) +
-                    ", past what float64 keeps exact (2^52 here); compare smaller numbers");
-    }
-    if (largest + 1.0 > 0x1p23 && float64Reason_.empty()) {
-        float64Reason_ = "'" + describe(n) + "' compares whole numbers past float32's exact " +
-                         "whole numbers (2^24)";
-    }
+    requireExactWhole(n, largest + 1.0, "compares whole numbers", "compare smaller numbers");
     // True = alpha [t >= 1] + beta [t <= -1] + gamma.
     double alpha = 0, beta = 0, gamma = 0;
     switch (n.op) {
@@ -193,6 +200,9 @@ Repr Lowering::condMlp(const Node& n, const std::vector<const Repr*>& ops, int l
         const Repr& x = *ops[static_cast<size_t>(a.slot)];
         const auto [lo, hi] = x.numberRange();
         const double bound = hi - lo;
+        // The gate's input adds x, lo + bound and bound [c]; its output lo [c].
+        requireExactWhole(n, std::max(std::abs(lo), std::abs(hi)) + std::abs(lo + bound) + bound,
+                          "chooses between numbers", "choose between smaller numbers");
         Form in = x.numberForm();
         in.push_back({kOne, -lo - bound});
         addTo(in, taken, bound);

@@ -350,6 +350,12 @@ private:
     Repr lowerLookup(NodeId id);
     Repr comparisonMlp(const Node& n, const std::vector<const Repr*>& ops, int layer,
                        const ValueSet& outSet);
+    /// MLP units of `n` whose inputs and outputs add whole numbers up to `largest` in size
+    /// must add them exactly: refuses `n` past what float64 keeps exact, and asks for float64
+    /// past float32's exact whole numbers (2^24). `what` says what the units do ("compares
+    /// whole numbers"); `advice` how to stay within the limit.
+    void requireExactWhole(const Node& n, double largest, const std::string& what,
+                           const std::string& advice);
     /// Whether `x if c else y` with a categorical c gives numbers: then condMlp gates each
     /// branch, rather than a table over every combination of values.
     bool multiplexes(const Node& n, const std::vector<const Repr*>& ops, const MapPlan& plan) const;

@@ -102,14 +102,21 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     std::vector<std::string> generated;
     std::string stopped = "max steps";
     if (!asJson) std::cout << prompt << std::flush;
+    auto stopBecause = [&](const std::string& why) {
+        if (!asJson) std::cout << "\n";
+        return UserError("generation stopped after " + std::to_string(generated.size()) +
+                         " tokens: " + why);
+    };
     for (int step = 0; step < gen.maxSteps; ++step) {
-        const int32_t id = nextToken(outs.front());
+        int32_t id = -1;
+        try {
+            id = nextToken(outs.front());
+        } catch (const rt::DecodeError& e) {
+            throw stopBecause(e.what());
+        }
         if (id < 0) {
-            if (!asJson) std::cout << "\n";
-            throw UserError("generation stopped after " + std::to_string(generated.size()) +
-                            " tokens: output '" + next.name + "' gave '" +
-                            nextToken.text(outs.front()) +
-                            "', which is not a token of the vocabulary");
+            throw stopBecause("output '" + next.name + "' gave '" + nextToken.text(outs.front()) +
+                              "', which is not a token of the vocabulary");
         }
         const std::string& token = m.vocab[static_cast<size_t>(id)];
         generated.push_back(token);

@@ -12,39 +12,45 @@
 #include <set>
 #include <stdexcept>
 
+#include "passes/value_set_support.h"
+#include "support/debug.h"
+
 namespace raspc {
 
 namespace {
 
-// Sets larger than this are not enumerated: the compiler cannot build tables for them anyway.
-constexpr size_t kMaxSetSize = 20000;
-// Largest operand product a sequence map may enumerate at one position.
-constexpr size_t kMaxProduct = 2'000'000;
+using namespace value_set_support;
 
-using Set = std::set<Value, TableLess>;
+/// The work one node's sets may cost over all positions, in values put into sets (operand
+/// combinations of a map, values an aggregate gathers). Every sample that compiles at max_len
+/// 300 stays within it (a quarter of it was too little for sort and reverse there); what needs
+/// more (numbers derived from positions, in programs of long max_len) is known by its range
+/// instead, without minutes of enumeration. FIXME: the four passes that infer sets each pay
+/// it again, so a node at the budget costs about a second.
+constexpr size_t kMaxWork = 2000000;
+/// Keys of a selector visited for the cost of one value put into a set.
+constexpr size_t kKeysPerUnit = 32;
 
-ValueSet fromSet(const Set& s) {
-    ValueSet vs;
-    vs.values.assign(s.begin(), s.end());
-    vs.rangeKnown = vs.allNumbers() && !vs.values.empty();
-    if (vs.rangeKnown) {
-        vs.lo = vs.values.front().toDouble();
-        vs.hi = vs.values.back().toDouble();
+/// Counts one node's work; past kMaxWork, throws std::length_error as a set past its cap does.
+class Budget {
+public:
+    explicit Budget(size_t limit = kMaxWork) : limit_(limit), left_(limit) {}
+    void reset() { left_ = limit_; }
+    void spend(size_t units) {
+        if (units > left_) throw std::length_error("value-set inference past its work budget");
+        left_ -= units;
     }
-    return vs;
-}
 
-ValueSet unbounded() {
-    ValueSet vs;
-    vs.bounded = false;
-    vs.rangeKnown = false;
-    return vs;
-}
+private:
+    size_t limit_;
+    size_t left_;
+};
 
 /// Sums of one value from each of `parts` (exact key sets), or unbounded past the cap.
-std::optional<std::set<double>> sumsOf(const std::vector<const Set*>& parts) {
+std::optional<std::set<double>> sumsOf(const std::vector<const Set*>& parts, Budget& budget) {
     std::set<double> sums = {0.0};
     for (const Set* p : parts) {
+        budget.spend(sums.size() * p->size());
         std::set<double> next;
         for (double s : sums) {
             for (const Value& v : *p) next.insert(s + v.toDouble());
@@ -53,6 +59,53 @@ std::optional<std::set<double>> sumsOf(const std::vector<const Set*>& parts) {
         sums = std::move(next);
     }
     return sums;
+}
+
+/// Means of every multiset of 1..maxLen of `values`, as the public meanValues, on a budget.
+ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap, Budget& budget) {
+    std::set<double> sums;
+    std::set<double> means;
+    for (const Value& v : values) sums.insert(v.toDouble());
+    for (int k = 1; k <= maxLen; ++k) {
+        // One key keeps its atom (added below); a mean of two or more is a float.
+        if (k > 1) {
+            for (double s : sums) means.insert(s / k);
+        }
+        if (means.size() > cap) return unbounded();
+        if (k == maxLen) break;
+        budget.spend(sums.size() * values.size());
+        std::set<double> next;
+        for (double s : sums) {
+            for (const Value& v : values) next.insert(s + v.toDouble());
+        }
+        if (next.size() > cap * 4) return unbounded();
+        sums = std::move(next);
+    }
+    Set out(values.begin(), values.end());
+    for (double m : means) out.insert(Value(m));
+    return fromSet(out);
+}
+
+/// Sums of every multiset of 0..maxLen of `values`, as the public sumValues, on a budget.
+ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap, Budget& budget) {
+    std::set<double> sums = {0.0};
+    std::set<double> all = {0.0};
+    for (int k = 1; k <= maxLen; ++k) {
+        budget.spend(sums.size() * values.size());
+        std::set<double> next;
+        for (double s : sums) {
+            for (const Value& v : values) next.insert(s + v.toDouble());
+        }
+        if (next.size() > cap) return unbounded();
+        sums = std::move(next);
+        all.insert(sums.begin(), sums.end());
+        if (all.size() > cap) return unbounded();
+    }
+    bool ints =
+        std::all_of(values.begin(), values.end(), [](const Value& v) { return !v.isFloat(); });
+    Set out;
+    for (double s : all) out.insert(ints ? Value(static_cast<int64_t>(std::llround(s))) : Value(s));
+    return fromSet(out);
 }
 
 bool allNumbers(const Set& s) {
@@ -73,7 +126,8 @@ public:
           sets_(g.nodes.size()),
           bounded_(g.nodes.size(), true),
           averages_(g.nodes.size(), false),
-          raises_(g.nodes.size()) {}
+          raises_(g.nodes.size()),
+          out_(g.nodes.size()) {}
 
     std::vector<ValueSet> run();
 
@@ -92,6 +146,8 @@ private:
 
     void exactNode(NodeId id);
     void positionSets(NodeId id);
+    void mapSets(NodeId id);
+    void summarize(NodeId id);
     void aggregateSets(NodeId id);
     bool structured(NodeId sel) const;
     bool selects(NodeId sel, int n, int q, int k) const;
@@ -105,6 +161,12 @@ private:
     std::vector<bool> bounded_;
     std::vector<bool> averages_;       // per aggregate: see ValueSet::averagesDistinct
     std::vector<std::string> raises_;  // per map: see ValueSet::raises
+    std::vector<ValueSet> out_;        // per node, once summarized: its set for all positions
+    Budget budget_;                    // of the node being inferred
+    // reduce(): the values of the first prefixLength_ keys of aggregate prefixId_.
+    NodeId prefixId_ = -1;
+    size_t prefixLength_ = 0;
+    Set prefixPool_;
 };
 
 /// Tables for nodes that depend on positions alone.
@@ -225,9 +287,22 @@ Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
     if (canBeEmpty) out.insert(n.constant);
     if (keys.keys.empty()) return out;
 
-    Set pool;
-    for (int k : keys.keys)
-        pool.insert(vals[static_cast<size_t>(k)].begin(), vals[static_cast<size_t>(k)].end());
+    // Every key of a prefix (an unknown selector's): the union grows with the prefix.
+    const bool prefix =
+        keys.keys.front() == 0 && keys.keys.back() == static_cast<int>(keys.keys.size()) - 1;
+    if (!prefix || prefixId_ != id || prefixLength_ > keys.keys.size()) {
+        prefixId_ = id;
+        prefixLength_ = 0;
+        prefixPool_.clear();
+    }
+    Set scattered;
+    Set& pool = prefix ? prefixPool_ : scattered;
+    for (size_t i = prefix ? prefixLength_ : 0; i < keys.keys.size(); ++i) {
+        const Set& at = vals[static_cast<size_t>(keys.keys[i])];
+        budget_.spend(at.size());
+        pool.insert(at.begin(), at.end());
+    }
+    if (prefix) prefixLength_ = keys.keys.size();
     bool numbers = allNumbers(pool);
     bool moves = !numbers || n.encoding == Encoding::Categorical;
 
@@ -269,7 +344,7 @@ Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
     if (keys.exact) {
         std::vector<const Set*> parts;
         for (int k : keys.keys) parts.push_back(&vals[static_cast<size_t>(k)]);
-        auto sums = sumsOf(parts);
+        auto sums = sumsOf(parts, budget_);
         if (!sums) throw std::length_error("value set too large");
         double w = static_cast<double>(keys.keys.size());
         for (double s : *sums) {
@@ -280,10 +355,11 @@ Set Inference::reduce(NodeId id, const Keys& keys, int maxWidth) {
         }
         return out;
     }
-    ValueSet all =
-        n.reduction == Reduction::Sum
-            ? sumValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize)
-            : meanValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth, kMaxSetSize);
+    ValueSet all = n.reduction == Reduction::Sum
+                       ? sumValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth,
+                                   kMaxSetSize, budget_)
+                       : meanValues(std::vector<Value>(pool.begin(), pool.end()), maxWidth,
+                                    kMaxSetSize, budget_);
     if (!all.bounded) throw std::length_error("value set too large");
     out.insert(all.values.begin(), all.values.end());
     if (n.reduction == Reduction::Sum) out.insert(Value(0));
@@ -306,9 +382,15 @@ void Inference::aggregateSets(NodeId id) {
     }
     // Queries with the same possible keys give the same values: compute each once.
     std::map<std::pair<bool, std::vector<int>>, Set> memo;
+    budget_.reset();
     try {
         for (int i = 0; i < N; ++i) {
-            for (int len = i + 1; len <= N; ++len) {
+            // A causal query sees its prefix alone, whatever the length: one length will do.
+            const int lastLen = d_.causal ? i + 1 : N;
+            for (int len = i + 1; len <= lastLen; ++len) {
+                // Widths are not on the budget: they never take more than maxLen + 1 values,
+                // and lowering needs them all.
+                if (!width) budget_.spend(static_cast<size_t>(len) / kKeysPerUnit + 1);
                 Keys keys = keysOf(sel, len, i);
                 if (width) {
                     if (keys.exact) {
@@ -326,10 +408,14 @@ void Inference::aggregateSets(NodeId id) {
                     it = memo.emplace(key, reduce(id, keys, static_cast<int>(keys.keys.size())))
                              .first;
                 }
+                budget_.spend(it->second.size());
                 at[static_cast<size_t>(i)].insert(it->second.begin(), it->second.end());
             }
         }
-    } catch (const std::length_error&) {
+    } catch (const std::length_error& e) {
+        debugLine("value_sets", "'" + n.loc.file + ":" + std::to_string(n.loc.line) + ":" +
+                                    std::to_string(n.loc.col) + "': " + e.what() +
+                                    "; a range instead, if its values have one");
         bounded_[static_cast<size_t>(id)] = false;
     } catch (const std::domain_error&) {
         bounded_[static_cast<size_t>(id)] = false;
@@ -354,62 +440,9 @@ void Inference::positionSets(NodeId id) {
             for (Set& s : at) s.insert(d_.vocab.begin(), d_.vocab.end());
             return;
         case OpKind::Map:
-        case OpKind::SequenceMap: {
-            for (NodeId op : n.operands) {
-                if (!bounded_[static_cast<size_t>(op)]) {
-                    bounded_[static_cast<size_t>(id)] = false;
-                    return;
-                }
-            }
-            std::vector<Value> args(n.operands.size());
-            for (int i = 0; i < N; ++i) {
-                std::vector<const Set*> in;
-                size_t product = 1;
-                for (NodeId op : n.operands) {
-                    in.push_back(&sets_[static_cast<size_t>(op)][static_cast<size_t>(i)]);
-                    product *= std::max<size_t>(in.back()->size(), 1);
-                }
-                if (product > kMaxProduct) {
-                    bounded_[static_cast<size_t>(id)] = false;
-                    return;
-                }
-                // Odometer over the operands' values at this position.
-                std::vector<Set::const_iterator> it;
-                bool empty = false;
-                for (const Set* s : in) {
-                    it.push_back(s->begin());
-                    empty = empty || s->empty();
-                }
-                if (empty) continue;
-                while (true) {
-                    for (size_t k = 0; k < in.size(); ++k) args[k] = *it[k];
-                    try {
-                        at[static_cast<size_t>(i)].insert(n.fn(args));
-                    } catch (const std::domain_error& e) {
-                        // The interpreter fails on inputs that reach these values; remember
-                        // one, so the compiler can warn.
-                        std::string& why = raises_[static_cast<size_t>(id)];
-                        if (why.empty()) {
-                            why = e.what();
-                            why += " (at operand values";
-                            for (const Value& a : args) why += " " + toDisplay(a);
-                            why += ")";
-                        }
-                    }
-                    if (at[static_cast<size_t>(i)].size() > kMaxSetSize) {
-                        bounded_[static_cast<size_t>(id)] = false;
-                        return;
-                    }
-                    size_t k = 0;
-                    for (; k < in.size(); ++k) {
-                        if (++it[k] != in[k]->end()) break;
-                        it[k] = in[k]->begin();
-                    }
-                    if (k == in.size()) break;
-                }
-            }
+        case OpKind::SequenceMap:
+            mapSets(id);
             return;
-        }
         case OpKind::Aggregate:
         case OpKind::SelectorWidth:
         case OpKind::WidthInverse:
@@ -420,50 +453,96 @@ void Inference::positionSets(NodeId id) {
     }
 }
 
+/// A map's values at each position: its function on every combination of its operands' values
+/// there. Past the work budget (or an operand's set), the map's set is given up.
+void Inference::mapSets(NodeId id) {
+    const Node& n = g_[id];
+    const size_t N = static_cast<size_t>(d_.maxLen);
+    std::vector<Set>& at = sets_[static_cast<size_t>(id)];
+    for (NodeId op : n.operands) {
+        if (!bounded_[static_cast<size_t>(op)]) {
+            bounded_[static_cast<size_t>(id)] = false;
+            return;
+        }
+    }
+    // The combinations of all positions together, counted before any is tried.
+    size_t combinations = 0;
+    for (size_t i = 0; i < N && combinations <= kMaxWork; ++i) {
+        size_t product = 1;
+        for (NodeId op : n.operands) {
+            product *= std::max<size_t>(sets_[static_cast<size_t>(op)][i].size(), 1);
+            if (product > kMaxWork) break;
+        }
+        combinations += product;
+    }
+    if (combinations > kMaxWork) {
+        debugLine("value_sets", "'" + n.loc.file + ":" + std::to_string(n.loc.line) + ":" +
+                                    std::to_string(n.loc.col) + "': over " +
+                                    std::to_string(kMaxWork) +
+                                    " operand combinations over all positions; a range instead");
+        bounded_[static_cast<size_t>(id)] = false;
+        return;
+    }
+    for (size_t i = 0; i < N; ++i) {
+        std::vector<const Set*> in;
+        for (NodeId op : n.operands) in.push_back(&sets_[static_cast<size_t>(op)][i]);
+        Set& out = at[i];
+        bool small = forEachCombination(in, [&](const std::vector<Value>& args) {
+            applyMap(n, args, out, raises_[static_cast<size_t>(id)]);
+            return out.size() <= kMaxSetSize;
+        });
+        if (!small) {
+            bounded_[static_cast<size_t>(id)] = false;
+            return;
+        }
+    }
+}
+
+/// The node's set over all positions, from its per-position sets; once those are given up,
+/// a range where one is known: from the operator of a map, from the values of an aggregate.
+void Inference::summarize(NodeId id) {
+    const Node& n = g_[id];
+    ValueSet& out = out_[static_cast<size_t>(id)];
+    Set all;
+    if (bounded_[static_cast<size_t>(id)]) {
+        for (const Set& s : sets_[static_cast<size_t>(id)]) all.insert(s.begin(), s.end());
+        if (all.size() > kMaxSetSize) bounded_[static_cast<size_t>(id)] = false;
+    }
+    if (!bounded_[static_cast<size_t>(id)]) {
+        out = unbounded();
+        if ((n.kind == OpKind::Map || n.kind == OpKind::SequenceMap) && n.op != MapOp::Opaque)
+            out = structuralMap(n, out_);
+        // Aggregates of known numbers keep a range even when their sets are too large.
+        if (n.kind == OpKind::Aggregate && n.constant.isNumber()) {
+            const ValueSet& vals = out_[static_cast<size_t>(n.operands[1])];
+            if (vals.rangeKnown) {
+                double d = n.constant.toDouble();
+                double lo = vals.lo, hi = vals.hi;
+                if (n.reduction == Reduction::Sum) {
+                    lo = std::min(0.0, d_.maxLen * lo);
+                    hi = std::max(0.0, d_.maxLen * hi);
+                }
+                out.rangeKnown = true;
+                out.lo = std::min(lo, d);
+                out.hi = std::max(hi, d);
+                out.integral = vals.integral && whole(n.constant) && n.reduction != Reduction::Mean;
+            }
+        }
+    } else {
+        out = fromSet(all);
+        out.averagesDistinct = averages_[static_cast<size_t>(id)];
+    }
+    out.raises = raises_[static_cast<size_t>(id)];
+}
+
 std::vector<ValueSet> Inference::run() {
     for (size_t id = 0; id < g_.nodes.size(); ++id) {
         if (g_.nodes[id].isSelector()) continue;
         exactNode(static_cast<NodeId>(id));
         positionSets(static_cast<NodeId>(id));
+        summarize(static_cast<NodeId>(id));
     }
-    std::vector<ValueSet> out(g_.nodes.size());
-    auto whole = [](const Value& v) { return v.isInt() || v.isBool(); };
-    for (size_t id = 0; id < g_.nodes.size(); ++id) {
-        const Node& n = g_.nodes[id];
-        if (n.isSelector()) continue;
-        if (!bounded_[id]) {
-            out[id] = unbounded();
-            // Aggregates of known numbers keep a range even when their sets are too large.
-            if (n.kind == OpKind::Aggregate && n.constant.isNumber()) {
-                const ValueSet& vals = out[static_cast<size_t>(n.operands[1])];
-                if (vals.rangeKnown) {
-                    double d = n.constant.toDouble();
-                    double lo = vals.lo, hi = vals.hi;
-                    if (n.reduction == Reduction::Sum) {
-                        lo = std::min(0.0, d_.maxLen * lo);
-                        hi = std::max(0.0, d_.maxLen * hi);
-                    }
-                    out[id].rangeKnown = true;
-                    out[id].lo = std::min(lo, d);
-                    out[id].hi = std::max(hi, d);
-                    out[id].integral =
-                        vals.integral && whole(n.constant) && n.reduction != Reduction::Mean;
-                }
-            }
-            continue;
-        }
-        Set all;
-        for (const Set& s : sets_[id]) all.insert(s.begin(), s.end());
-        if (all.size() > kMaxSetSize) {
-            out[id] = unbounded();
-            continue;
-        }
-        out[id] = fromSet(all);
-        out[id].averagesDistinct = averages_[id];
-        out[id].integral = !all.empty() && std::all_of(all.begin(), all.end(), whole);
-    }
-    for (size_t id = 0; id < g_.nodes.size(); ++id) out[id].raises = raises_[id];
-    return out;
+    return out_;
 }
 
 }  // namespace
@@ -473,46 +552,13 @@ bool ValueSet::allNumbers() const {
 }
 
 ValueSet meanValues(const std::vector<Value>& values, int maxLen, size_t cap) {
-    std::set<double> sums;
-    std::set<double> means;
-    for (const Value& v : values) sums.insert(v.toDouble());
-    for (int k = 1; k <= maxLen; ++k) {
-        // One key keeps its atom (added below); a mean of two or more is a float.
-        if (k > 1) {
-            for (double s : sums) means.insert(s / k);
-        }
-        if (means.size() > cap) return unbounded();
-        if (k == maxLen) break;
-        std::set<double> next;
-        for (double s : sums) {
-            for (const Value& v : values) next.insert(s + v.toDouble());
-        }
-        if (next.size() > cap * 4) return unbounded();
-        sums = std::move(next);
-    }
-    Set out(values.begin(), values.end());
-    for (double m : means) out.insert(Value(m));
-    return fromSet(out);
+    Budget unlimited(SIZE_MAX);
+    return meanValues(values, maxLen, cap, unlimited);
 }
 
 ValueSet sumValues(const std::vector<Value>& values, int maxLen, size_t cap) {
-    std::set<double> sums = {0.0};
-    std::set<double> all = {0.0};
-    for (int k = 1; k <= maxLen; ++k) {
-        std::set<double> next;
-        for (double s : sums) {
-            for (const Value& v : values) next.insert(s + v.toDouble());
-        }
-        if (next.size() > cap) return unbounded();
-        sums = std::move(next);
-        all.insert(sums.begin(), sums.end());
-        if (all.size() > cap) return unbounded();
-    }
-    bool ints =
-        std::all_of(values.begin(), values.end(), [](const Value& v) { return !v.isFloat(); });
-    Set out;
-    for (double s : all) out.insert(ints ? Value(static_cast<int64_t>(std::llround(s))) : Value(s));
-    return fromSet(out);
+    Budget unlimited(SIZE_MAX);
+    return sumValues(values, maxLen, cap, unlimited);
 }
 
 std::vector<NodeId> Inference::lookingAhead() {

@@ -141,6 +141,33 @@ expect 1 "not causal" -- "$raspc" run "$root/samples/reverse.rasp" --generate --
 expect 0 '"stopped":"stop token"' -- "$raspc" run "$root/samples/fibonacci_mod3.rasp" --generate \
     --input "1 1" --stop 0 --json
 
+# A categorical mean of different values is an error in the runner as in the interpreter,
+# also where one value holds three of four keys (a score margin of 0.5 over the next).
+cat > "$work/catmean.rasp" <<'EOF'
+vocab "ab";
+max_len 8;
+v = "a" if indices == 5 else "b";
+catmean = aggregate(select(tokens, "a", ==), v, "b");
+EOF
+expect 1 "averages 4 different non-numeric values" -- \
+    "$raspc" eval "$work/catmean.rasp" --input ababaa
+expect 1 "output 'catmean' at position 0 is ambiguous" -- \
+    "$raspc" run "$work/catmean.rasp" --input ababaa
+expect 0 "[b]*5" -- "$raspc" run "$work/catmean.rasp" --input ababb
+# Generation meets it like a plain run: exit 1, at the position where it happens.
+cat > "$work/catgen.rasp" <<'EOF'
+vocab "ab";
+max_len 8;
+causal;
+v = "a" if indices == 0 else "b";
+nxt = aggregate(select(tokens, "a", ==), v, "b");
+EOF
+expect 1 "output 'nxt' at position 1 is ambiguous" -- "$raspc" run "$work/catgen.rasp" --input aa
+expect 1 "stopped after 0 tokens: output 'nxt' at position 1 is ambiguous" -- \
+    "$raspc" run "$work/catgen.rasp" --input aa --generate
+expect 1 "stopped after 1 tokens: output 'nxt' at position 2 is ambiguous" -- \
+    "$raspc" run "$work/catgen.rasp" --input ab --generate
+
 # --causal on a program that looks ahead warns at the selector, and both sides still agree.
 expect 0 "reverse.rasp:7:8: warning: this selector can pick later positions" -- \
     "$raspc" run "$root/samples/reverse.rasp" --causal --input hello
@@ -172,6 +199,22 @@ expect 1 "lookup needs their square" -- \
 long long_huge 'p = aggregate(select(indices, indices - 1, ==), indices, 0, "latest");
 x = p * 10000000000000 < indices * 10000000000000;'
 expect 1 "long_huge.rasp:5:" -- "$raspc" compile "$work/long_huge.rasp" -o "$work/long_huge.onnx"
+# Gates multiply bounds too: a choice and a lookup's default are held to the same limits.
+long long_choose_huge 'p = aggregate(select(tokens, "a", ==), indices, -1, "latest");
+x = p * 10000000000000 if tokens == "b" else 0;'
+expect 1 "long_choose_huge.rasp:5:5: error: 'x ($work/long_choose_huge.rasp:5)' chooses" -- \
+    "$raspc" compile "$work/long_choose_huge.rasp" -o "$work/long_choose_huge.onnx"
+long long_choose_big 'p = aggregate(select(tokens, "a", ==), indices, -1, "latest");
+x = p * 1000 if tokens == "b" else 7;'
+expect 0 "float64 ('x ($work/long_choose_big.rasp:5)' chooses between numbers past" -- \
+    "$raspc" compile "$work/long_choose_big.rasp" -o "$work/long_choose_big.onnx"
+expect 0 "[7, 0, 7, 7, 3000, 3000, 3000, 7]" -- \
+    "$raspc" run "$work/long_choose_big.onnx" --input abaabbba
+expect 0 "[7, 0, 7, 7, 3000, 3000, 3000, 7]" -- \
+    "$raspc" eval "$work/long_choose_big.rasp" --input abaabbba
+long long_gate_huge 'x = aggregate(select(indices, indices - 1, ==), indices * 1000000000, 0, "latest");'
+expect 1 "long_gate_huge.rasp:4:5: error: 'x ($work/long_gate_huge.rasp:4)' gates the" -- \
+    "$raspc" compile "$work/long_gate_huge.rasp" -o "$work/long_gate_huge.onnx"
 long long_ok 'x = aggregate(select(tokens, "a", ==), indices, -1, "latest");'
 # A latest-lookup over 5000 positions fits float32; squaring positions does not.
 expect 0 "float32" -- "$raspc" compile "$work/long_ok.rasp" -o "$work/long_ok.onnx"
@@ -293,6 +336,15 @@ if ! grep -qx "width_inverse 0" <<<"$(last_reads "$root/samples/reverse.rasp")";
     echo "FAIL: reverse's width_inverse is read by layer 0's MLP"
     failures=$((failures + 1))
 fi
+
+# The generating samples made short: per-position value sets give up past their work budget
+# (keeping a range), so these finish in seconds, compiled or refused where the problem is.
+expect 0 "a range instead" -- env RASPC_DEBUG=value_sets \
+    "$raspc" compile "$root/samples/binary_counter.rasp" --max-len 200 --emit=ir-opt
+expect 1 "binary_counter.rasp:35:18: error" -- \
+    "$raspc" compile "$root/samples/binary_counter.rasp" --max-len 1000 -o "$work/bc.onnx"
+expect 0 "4 heads, residual width" -- \
+    "$raspc" compile "$root/samples/counter_machine.rasp" --max-len 200 -o "$work/cm.onnx"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"

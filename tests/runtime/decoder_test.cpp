@@ -201,6 +201,9 @@ TEST_CASE("decoder: a step may read only the first outputs") {
         REQUIRE(got.size() == want.size());
         CHECK(got[0].ids == want[0].ids);
         CHECK(got[0].margins == want[0].margins);
+        // Messages about a step's outputs name its position; margins are judged by the model.
+        CHECK(got[0].firstPosition == static_cast<size_t>(i));
+        CHECK(got[0].minMargin == rt::minCategoricalMargin(m));
         for (size_t o = 1; o < got.size(); ++o) {
             CHECK(got[o].ids.empty());
             CHECK(got[o].values.empty());

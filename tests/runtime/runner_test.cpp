@@ -195,3 +195,40 @@ TEST_CASE("an empty selection under a mask reads BOS alone") {
               std::vector<std::string>{mask == rt::HeadMask::KeyAfter ? "-" : "c"});
     }
 }
+
+TEST_CASE("categorical decoding: only a clean one-hot decodes") {
+    // Scores of a move that averaged three keys holding one value and one holding another: the
+    // best leads the next by 0.5, and still is no clean one-hot.
+    const double averaged[] = {0.75, 0.25, 0.0};
+    const double clean[] = {0.0, 1.0, 0.0};
+    const double noisy[] = {1e-7, 0.9999999, -1e-7};
+    CHECK(rt::oneHotMargin(averaged, 3, 0) == doctest::Approx(0.75));
+    CHECK(rt::oneHotMargin(clean, 3, 1) == 1.0);
+    CHECK(rt::oneHotMargin(noisy, 3, 1) == doctest::Approx(1.0 - 1e-7));
+    const double single[] = {0.0};
+    CHECK(rt::oneHotMargin(single, 1, 0) == 1.0);
+
+    // Halfway between a clean one-hot and the largest share an average over maxLen keys leaves,
+    // unless the float type's rounding could come that close.
+    rt::Model m;
+    m.maxLen = 8;
+    CHECK(rt::minCategoricalMargin(m) == 1.0 - 1.0 / 16.0);
+    m.maxLen = 1100000;
+    m.floatType = "float64";
+    CHECK(rt::minCategoricalMargin(m) == doctest::Approx(1.0 - 0.5 / 1100000));
+    m.floatType = "float32";
+    CHECK(rt::minCategoricalMargin(m) < 0.9);
+
+    rt::Output out;
+    out.name = "c";
+    out.table = {"x", "y", "z"};
+    rt::OutputValues v;
+    v.ids = {1, 0};
+    v.margins = {1.0, 0.75};
+    v.minMargin = 1.0 - 1.0 / 16.0;
+    v.firstPosition = 4;
+    CHECK_THROWS_WITH_AS(rt::decode(out, v), doctest::Contains("'c' at position 5 is ambiguous"),
+                         rt::DecodeError);
+    v.margins = {1.0, 0.96875};
+    CHECK(rt::decode(out, v) == std::vector<std::string>{"y", "x"});
+}
