@@ -1,4 +1,5 @@
 // Helpers shared by the benchmark scripts that write Markdown reports.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 /** A paragraph broken into lines of at most `width` columns, as the repository's Markdown is. */
@@ -18,6 +19,16 @@ export function wrap(text, width = 100) {
 }
 
 // Writes a report's lines (and a final newline) to `file` and to stdout.
+/** The tree a report was measured at: `git describe` of `repo`, or "unknown" outside git. */
+export function treeVersion(repo) {
+    try {
+        return execFileSync('git', ['describe', '--always', '--dirty'],
+                            { cwd: repo, encoding: 'utf8' }).trim();
+    } catch {
+        return 'unknown';
+    }
+}
+
 export function writeReport(file, lines) {
     const text = lines.join('\n') + '\n';
     fs.writeFileSync(file, text);

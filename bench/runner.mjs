@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { runMain, wrap, writeReport } from './report.mjs';
+import { runMain, treeVersion, wrap, writeReport } from './report.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -103,11 +103,7 @@ function main() {
     }
     fs.rmSync(scratch, { recursive: true, force: true });
 
-    let version = 'unknown';
-    try {
-        version = execFileSync('git', ['describe', '--always', '--dirty'],
-                               { cwd: repo, encoding: 'utf8' }).trim();
-    } catch { /* not a git tree */ }
+    const version = treeVersion(repo);
     const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
     const lines = [];
     lines.push('# Native runner against onnxruntime', '');

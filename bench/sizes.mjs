@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readMetadata } from '../tests/ort/raspc_onnx.mjs';
-import { runMain, wrap, writeReport } from './report.mjs';
+import { runMain, treeVersion, wrap, writeReport } from './report.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -297,11 +297,7 @@ function main() {
     }
     fs.rmSync(scratch, { recursive: true, force: true });
 
-    let version = 'unknown';
-    try {
-        version = execFileSync('git', ['describe', '--always', '--dirty'],
-                               { cwd: repo, encoding: 'utf8' }).trim();
-    } catch { /* not a git tree */ }
+    const version = treeVersion(repo);
 
     const lines = [];
     const misses = [];

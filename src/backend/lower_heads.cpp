@@ -288,11 +288,7 @@ Repr Lowering::lowerAggregate(NodeId id) {
     int layer = headLayer(ready);
     HeadPlan h = buildHead(scoring, false, layer, "aggregate " + describe(n), tie);
 
-    Repr out;
-    out.materialized = true;
-    out.numerical = numerical;
-    out.ready = 2 * layer + 1;
-    out.set = outSet;
+    Repr out = Repr::written(2 * layer + 1, outSet, numerical);
     if (numerical) {
         int d = newDim(n.constant.toDouble());
         emitColumn(h.v, 0, vals.numberForm(), n.constant.toDouble());
@@ -402,11 +398,7 @@ Repr Lowering::lowerSum(NodeId id) {
     }
     blocks_.push_back(std::move(block));
 
-    Repr out;
-    out.materialized = true;
-    out.numerical = true;
-    out.ready = 2 * layer + 2;
-    out.set = outSet;
+    Repr out = Repr::written(2 * layer + 2, outSet, true);
     out.cols.push_back({{outDim, 1.0}});
     return out;
 }

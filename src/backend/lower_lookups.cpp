@@ -179,11 +179,7 @@ Repr Lowering::lowerLookup(NodeId id) {
     BlockPlan block;
     block.layer = layer;
     block.label = "lookup default " + describe(n);
-    Repr out;
-    out.materialized = true;
-    out.ready = 2 * layer + 2;
-    out.set = outSet;
-    out.numerical = numerical;
+    Repr out = Repr::written(2 * layer + 2, outSet, numerical);
     if (numerical) {
         bool known = vals.numerical ? vals.set.rangeKnown : vals.allNumbers();
         if (!known || !n.constant.isNumber()) {

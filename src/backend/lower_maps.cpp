@@ -520,11 +520,7 @@ Repr Lowering::mapMlp(const Node& n, const std::vector<const Repr*>& ops, int la
     for (const Point& p : points) zMax = std::max(zMax, std::abs(p.z));
     const bool numericalIn = !nums.empty();
 
-    Repr out;
-    out.materialized = true;
-    out.numerical = numericalOut;
-    out.ready = 2 * layer + 2;
-    out.set = outSet;
+    Repr out = Repr::written(2 * layer + 2, outSet, numericalOut);
     std::map<Value, int, TableLess> dimOf;
     int squareDim = -1;
     if (numericalOut) {

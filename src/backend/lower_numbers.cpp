@@ -119,10 +119,7 @@ Repr Lowering::comparisonMlp(const Node& n, const std::vector<const Repr*>& ops,
         case MapOp::Ge: alpha = 0, beta = -1, gamma = 1; break;
         default: throw InternalError("comparisonMlp on a map that is not a comparison");
     }
-    Repr out;
-    out.materialized = true;
-    out.ready = 2 * layer + 2;
-    out.set = outSet;
+    Repr out = Repr::written(2 * layer + 2, outSet, false);
     // Each value's column: True's weights, or False's (one minus them).
     std::vector<std::pair<int, double>> columns;  // (dim, +1 for True / -1 for False)
     for (const Value& v : outSet.values) {
@@ -211,11 +208,7 @@ Repr Lowering::condMlp(const Node& n, const std::vector<const Repr*>& ops, int l
     }
     blocks_.push_back(std::move(block));
 
-    Repr out;
-    out.materialized = true;
-    out.numerical = true;
-    out.ready = 2 * layer + 2;
-    out.set = outSet;
+    Repr out = Repr::written(2 * layer + 2, outSet, true);
     out.cols.push_back({{dim, 1.0}});
     return out;
 }

@@ -91,6 +91,17 @@ struct Repr {
     /// square as a linear read too (of the index's powers), which lookups keyed on them need.
     std::optional<Form> square;
 
+    /// What a head (ready 2l + 1) or an MLP block (ready 2l + 2) writes into dimensions of its
+    /// own; the caller adds the columns.
+    static Repr written(int ready, const ValueSet& set, bool numerical) {
+        Repr r;
+        r.materialized = true;
+        r.numerical = numerical;
+        r.ready = ready;
+        r.set = set;
+        return r;
+    }
+
     Form numberForm() const {
         if (numerical) return cols[0];
         Form f;

@@ -7,35 +7,7 @@ raspc=$1
 root=$2
 work=$3
 mkdir -p "$work"
-failures=0
-
-# expect <exit code> <text that must appear in stdout+stderr> -- command...
-expect() {
-    local code=$1 text=$2
-    shift 3
-    local out status
-    out=$("$@" 2>&1)
-    status=$?
-    if [ "$status" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
-        echo "FAIL: $* -> exit $status (want $code), output:"
-        echo "$out" | sed 's/^/    /'
-        echo "    (wanted to see: $text)"
-        failures=$((failures + 1))
-    fi
-}
-
-# refute <text that must not appear in stdout+stderr> -- command...
-refute() {
-    local text=$1
-    shift 2
-    local out
-    out=$("$@" 2>&1)
-    if [[ "$out" == *"$text"* ]]; then
-        echo "FAIL: $* printed what it must not: $text"
-        echo "$out" | head -c 2000 | sed 's/^/    /'
-        failures=$((failures + 1))
-    fi
-}
+source "$root/tests/checks.sh"
 
 # The README's promise.
 expect 0 "[a, b, c, d]" -- "$raspc" run "$root/samples/sort.rasp" --input dcba

@@ -9,16 +9,11 @@ root=$2
 work=$3
 golden="$root/tests/tools/golden"
 mkdir -p "$work"
-failures=0
+source "$root/tests/checks.sh"
 
 # Paths in the output are as given on the command line: run from the root, like a user would.
 cd "$root" || exit 1
 version=$("$raspc" --version | sed 's/^raspc //')
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
 
 # The version is not part of what a golden file pins.
 normalise() {
@@ -48,18 +43,6 @@ golden() {
     fi
 }
 
-# expect <exit code> <text that must appear in stdout+stderr> -- command...
-expect() {
-    local code=$1 text=$2
-    shift 3
-    local out status
-    out=$("$@" 2>&1)
-    status=$?
-    if [ "$status" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
-        fail "$* -> exit $status (want $code, and '$text'), output:"
-        echo "$out" | sed 's/^/    /'
-    fi
-}
 
 # Golden outputs.
 for sample in reverse histogram; do
