@@ -248,6 +248,19 @@ rt::Model Lowering::run(CompileReport* report) {
             }
             o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
             o.valueType = valueTypeOf(r.set.values);
+        } else if (r.coded) {
+            // The index of the value in the table, as a number.
+            o.kind = rt::OutputKind::Numerical;
+            o.readout = rt::Matrix(d, 1);
+            for (const Term& t : r.cols[0]) {
+                o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
+            }
+            for (size_t j = 0; j < r.values.size(); ++j) {
+                o.table.push_back(toDisplay(r.values[j]));
+                o.numbers.push_back(static_cast<double>(j));
+            }
+            o.tolerance = 0.45;
+            o.valueType = valueTypeOf(r.values);
         } else {
             o.kind = rt::OutputKind::Categorical;
             o.readout = rt::Matrix(d, static_cast<int>(r.values.size()));

@@ -251,7 +251,17 @@ Repr Lowering::lowerAggregate(NodeId id) {
     std::function<bool(NodeId)> atMostOne = [&](NodeId s) {
         const Node& sn = g_[s];
         if (sn.kind == OpKind::Select) {
-            return sn.cmp == Cmp::Eq && g_[sn.operands[0]].kind == OpKind::Indices;
+            if (sn.cmp != Cmp::Eq) return false;
+            if (g_[sn.operands[0]].kind == OpKind::Indices) return true;
+            // Keys that are a one-to-one function of the position (indices + 1, say).
+            const auto keys = positionalValues(repr(sn.operands[0]));
+            if (!keys) return false;
+            for (size_t i = 0; i < keys->size(); ++i) {
+                for (size_t j = 0; j < i; ++j) {
+                    if (compare(Cmp::Eq, (*keys)[i], (*keys)[j])) return false;
+                }
+            }
+            return true;
         }
         if (sn.kind == OpKind::SelectAnd)
             return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
@@ -288,12 +298,37 @@ Repr Lowering::lowerAggregate(NodeId id) {
     int layer = headLayer(ready);
     HeadPlan h = buildHead(scoring, false, layer, "aggregate " + describe(n), tie);
 
+    // A move of other values that only the readout reads carries its value's index in the
+    // table instead of a one-hot: one dimension, decoded by the nearest index.
+    const bool coded = !numerical && picksOne && n.encoding == Encoding::Inferred &&
+                       outSet.values.size() > 1 && readOnlyAsOutput(n);
+
     Repr out = Repr::written(2 * layer + 1, outSet, numerical);
     if (numerical) {
         int d = newDim(n.constant.toDouble());
         emitColumn(h.v, 0, vals.numberForm(), n.constant.toDouble());
         h.o.push_back({0, d, 1.0});
         h.dv = 1;
+        out.cols.push_back({{d, 1.0}});
+    } else if (coded) {
+        auto codeOf = [&](const Value& v) -> std::optional<double> {
+            for (size_t c = 0; c < outSet.values.size(); ++c) {
+                if (sameTableEntry(outSet.values[c], v)) return static_cast<double>(c);
+            }
+            return std::nullopt;  // a value the set says never arrives
+        };
+        // A default the set says never arrives gets -1, which decodes to nothing.
+        const double defaultCode = codeOf(n.constant).value_or(-1.0);
+        int d = newDim(defaultCode);
+        Form f;
+        for (size_t i = 0; i < moved.values.size(); ++i) {
+            if (const auto code = codeOf(moved.values[i])) addTo(f, moved.cols[i], *code);
+        }
+        emitColumn(h.v, 0, f, defaultCode);
+        h.o.push_back({0, d, 1.0});
+        h.dv = 1;
+        out.coded = true;
+        out.values = outSet.values;
         out.cols.push_back({{d, 1.0}});
     } else {
         int col = 0;

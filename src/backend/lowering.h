@@ -87,6 +87,10 @@ struct Repr {
     int ready = 0;              // sublayer that makes it readable: 0 embedding, 2l+1 / 2l+2
     bool isConstant = false;
     bool materialized = false;  // has a slot of its own, written by a head or an MLP
+    /// A categorical s-op that only the readout reads, carried as one number: cols[0] is the
+    /// index of its value in `values` (numerical stays false; nothing but the readout may read
+    /// it, as no one-hot exists).
+    bool coded = false;
     /// Numerical s-ops that are a linear function of the index (in long programs): their
     /// square as a linear read too (of the index's powers), which lookups keyed on them need.
     std::optional<Form> square;

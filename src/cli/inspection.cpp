@@ -312,7 +312,10 @@ std::vector<SlotRow> slotRows(const rt::Model& m, const Report& r) {
 }
 
 std::string outputText(const rt::Output& o) {
-    std::string kind = o.kind == rt::OutputKind::Numerical ? "numerical" : "categorical";
+    std::string kind = o.kind == rt::OutputKind::Categorical ? "categorical"
+                       : o.valueType == "int" || o.valueType == "float"
+                           ? "numerical"
+                           : "numerical (the index of its value)";
     return o.name + ": " + kind + ", " + std::to_string(o.table.size()) + " value" +
            (o.table.size() == 1 ? "" : "s") + " (" + o.valueType + ")";
 }

@@ -201,9 +201,13 @@ TEST_CASE("equality against the position compares numbers from the position tabl
     rt::Model m = compileAb(b, shifted, 8);
     CHECK(m.layers.size() == 1);
     CHECK(hasPositionNumbers(m));
-    // one, BOS, two tokens, the index and its square, and the three values of the result:
-    // not eight position one-hot dimensions.
-    CHECK(m.width == 9);
+    // one, BOS, two tokens, the index and its square, and the result as one number (the
+    // index of its value: it moves one key's token, and only the readout reads it): not
+    // eight position one-hot dimensions, nor a one-hot of the three values.
+    CHECK(m.width == 7);
+    REQUIRE(m.outputs.size() == 1);
+    CHECK(m.outputs[0].kind == rt::OutputKind::Numerical);
+    CHECK(m.outputs[0].table == std::vector<std::string>{"_", "a", "b"});
     checkAll(b, shifted, "ab", 8, 7);
 
     // With "latest", the tie-break reads the index's column too: query 1 selects every "a"
