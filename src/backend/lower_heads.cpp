@@ -298,10 +298,19 @@ Repr Lowering::lowerAggregate(NodeId id) {
     int layer = headLayer(ready);
     HeadPlan h = buildHead(scoring, false, layer, "aggregate " + describe(n), tie);
 
-    // A move of other values that only the readout reads carries its value's index in the
-    // table instead of a one-hot: one dimension, decoded by the nearest index.
+    // A categorical aggregate gives one of the values it moves or its default: values of the
+    // set that only an average could give (the set may not know the selector picks one key)
+    // get no column.
+    std::vector<Value> results;
+    for (const Value& v : outSet.values) {
+        const bool moves = std::any_of(moved.values.begin(), moved.values.end(),
+                                       [&](const Value& m) { return sameTableEntry(m, v); });
+        if (moves || sameTableEntry(v, n.constant)) results.push_back(v);
+    }
+    // A move that only the readout reads carries its value's index in `results` instead of a
+    // one-hot: one dimension, decoded by the nearest index.
     const bool coded = !numerical && picksOne && n.encoding == Encoding::Inferred &&
-                       outSet.values.size() > 1 && readOnlyAsOutput(n);
+                       results.size() > 1 && readOnlyAsOutput(n);
 
     Repr out = Repr::written(2 * layer + 1, outSet, numerical);
     if (numerical) {
@@ -312,8 +321,8 @@ Repr Lowering::lowerAggregate(NodeId id) {
         out.cols.push_back({{d, 1.0}});
     } else if (coded) {
         auto codeOf = [&](const Value& v) -> std::optional<double> {
-            for (size_t c = 0; c < outSet.values.size(); ++c) {
-                if (sameTableEntry(outSet.values[c], v)) return static_cast<double>(c);
+            for (size_t c = 0; c < results.size(); ++c) {
+                if (sameTableEntry(results[c], v)) return static_cast<double>(c);
             }
             return std::nullopt;  // a value the set says never arrives
         };
@@ -328,11 +337,11 @@ Repr Lowering::lowerAggregate(NodeId id) {
         h.o.push_back({0, d, 1.0});
         h.dv = 1;
         out.coded = true;
-        out.values = outSet.values;
+        out.values = results;
         out.cols.push_back({{d, 1.0}});
     } else {
         int col = 0;
-        for (const Value& v : outSet.values) {
+        for (const Value& v : results) {
             bool isDefault = sameTableEntry(v, n.constant);
             int d = newDim(isDefault ? 1.0 : 0.0);
             Form f;
