@@ -49,8 +49,13 @@ Graph optimize(const Graph& input, std::vector<NodeId>& outputs, const PassOptio
 
     // Required by lowering: selector_width and length become a head plus a decoding map,
     // which lowering may fuse with the maps that read it.
-    g = splitWidths(g, outputs, options.domain);
+    g = splitWidths(g, outputs, options.domain, options.optLevel > 0);
     check(g, "split_width");
+    if (options.optLevel > 0) {
+        // An order comparison split in two may leave its map unread.
+        g = eliminateDeadCode(g, outputs);
+        check(g, "dead_code");
+    }
     return g;
 }
 

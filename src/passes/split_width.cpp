@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "ir/rewrite.h"
@@ -103,9 +104,127 @@ void widthTerms(const Graph& g, NodeId sel, DisjointCheck& check, std::vector<No
     out.push_back(sel);
 }
 
+/// `c` flipped (a < b as b > a).
+Cmp flipped(Cmp c) {
+    switch (c) {
+        case Cmp::Lt:
+            return Cmp::Gt;
+        case Cmp::Le:
+            return Cmp::Ge;
+        case Cmp::Gt:
+            return Cmp::Lt;
+        case Cmp::Ge:
+            return Cmp::Le;
+        default:
+            return c;
+    }
+}
+
+/// The strict form of an order comparison (< for <=).
+Cmp strictOf(Cmp c) {
+    return c == Cmp::Lt || c == Cmp::Le ? Cmp::Lt : Cmp::Gt;
+}
+
+/// An order comparison of two s-ops' values, the first deciding unless it ties:
+/// first `firstCmp` (strict), or first equal and second `secondCmp`.
+struct PairOrder {
+    NodeId first = -1, second = -1;
+    Cmp firstCmp = Cmp::Lt, secondCmp = Cmp::Lt;
+};
+
+/// The pair order that `select(k, k, cmp)` is, when `sel` is such an order comparison and k
+/// a map of two s-ops whose order is that of the pair (`tokens + indices / 5`, whose fraction
+/// only breaks ties of whole tokens). Checked over every two pairs of the s-ops' values.
+std::optional<PairOrder> pairOrder(const Graph& g, const std::vector<ValueSet>& sets, NodeId sel) {
+    const Node& n = g[sel];
+    if (n.kind != OpKind::Select || n.cmp == Cmp::Eq || n.cmp == Cmp::Ne ||
+        n.operands[0] != n.operands[1]) {
+        return std::nullopt;
+    }
+    const Node& k = g[n.operands[0]];
+    if (k.kind != OpKind::SequenceMap || k.operands.size() != 2 || !k.fn ||
+        k.operands[0] == k.operands[1]) {
+        return std::nullopt;
+    }
+    const ValueSet& a = sets[static_cast<size_t>(k.operands[0])];
+    const ValueSet& b = sets[static_cast<size_t>(k.operands[1])];
+    if (!a.bounded || !b.bounded || a.values.empty() || b.values.empty()) return std::nullopt;
+    const size_t pairs = a.values.size() * b.values.size();
+    if (pairs * pairs > kMaxDisjointCheck) return std::nullopt;
+
+    // k's values once, a's value major.
+    std::vector<Value> keyOf;
+    try {
+        for (const Value& av : a.values)
+            for (const Value& bv : b.values) keyOf.push_back(k.fn(std::vector<Value>{av, bv}));
+    } catch (const std::exception&) {
+        return std::nullopt;  // values the map refuses: leave the select alone
+    }
+    auto holds = [&](const PairOrder& o, bool aFirst) {
+        try {
+            for (size_t i = 0; i < keyOf.size(); ++i)
+                for (size_t j = 0; j < keyOf.size(); ++j) {
+                    const Value* key[2] = {&a.values[i / b.values.size()],
+                                           &b.values[i % b.values.size()]};
+                    const Value* query[2] = {&a.values[j / b.values.size()],
+                                             &b.values[j % b.values.size()]};
+                    const int f = aFirst ? 0 : 1;
+                    const bool lex = compare(o.firstCmp, *key[f], *query[f]) ||
+                                     (compare(Cmp::Eq, *key[f], *query[f]) &&
+                                      compare(o.secondCmp, *key[1 - f], *query[1 - f]));
+                    if (compare(n.cmp, keyOf[i], keyOf[j]) != lex) return false;
+                }
+        } catch (const std::exception&) {
+            return false;  // values a comparison refuses
+        }
+        return true;
+    };
+    // Either s-op may come first, and each may order either way.
+    for (bool aFirst : {true, false})
+        for (Cmp firstCmp : {strictOf(n.cmp), flipped(strictOf(n.cmp))})
+            for (Cmp secondCmp : {n.cmp, flipped(n.cmp)}) {
+                PairOrder o;
+                o.first = aFirst ? k.operands[0] : k.operands[1];
+                o.second = aFirst ? k.operands[1] : k.operands[0];
+                o.firstCmp = firstCmp;
+                o.secondCmp = secondCmp;
+                if (holds(o, aFirst)) return o;
+            }
+    return std::nullopt;
+}
+
+/// What `select(id, id, cmp)` compares, looking through maps that are strictly monotone over
+/// their operand's values: `select(indices / 5, indices / 5, <)` is `select(indices, indices,
+/// <)`, which a head takes as a position mask. `cmp` is flipped through a decreasing map.
+NodeId orderSource(const Graph& g, const std::vector<ValueSet>& sets, NodeId id, Cmp& cmp) {
+    for (;;) {
+        const Node& n = g[id];
+        if (n.kind != OpKind::Map || n.operands.size() != 1 || !n.fn) return id;
+        const ValueSet& from = sets[static_cast<size_t>(n.operands[0])];
+        if (!from.bounded || from.values.size() < 2 || !from.allNumbers()) return id;
+        std::vector<Value> image;
+        try {
+            for (const Value& v : from.values) image.push_back(n.fn(std::vector<Value>{v}));
+            // The set's values are in increasing order (numbers by value).
+            bool increasing = true, decreasing = true;
+            for (size_t i = 1; i < image.size(); ++i) {
+                if (!compare(Cmp::Lt, from.values[i - 1], from.values[i])) return id;
+                increasing = increasing && compare(Cmp::Lt, image[i - 1], image[i]);
+                decreasing = decreasing && compare(Cmp::Gt, image[i - 1], image[i]);
+            }
+            if (!increasing && !decreasing) return id;
+            if (decreasing) cmp = flipped(cmp);
+        } catch (const std::exception&) {
+            return id;
+        }
+        id = n.operands[0];
+    }
+}
+
 }  // namespace
 
-Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& domain) {
+Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& domain,
+                  bool splitOrders) {
     std::vector<ValueSet> sets = inferValueSets(g, domain);
     DisjointCheck check(g, sets);
     GraphRewriter rw(g);
@@ -122,7 +241,36 @@ Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& do
         if (n.kind == OpKind::SelectorWidth) {
             std::vector<NodeId> old;
             widthTerms(g, n.operands[0], check, old);
-            for (NodeId t : old) terms.push_back(rw.mapped(t));
+            for (NodeId t : old) {
+                const auto order = splitOrders ? pairOrder(g, sets, t) : std::nullopt;
+                if (!order) {
+                    terms.push_back(rw.mapped(t));
+                    continue;
+                }
+                // select(first, first, <) or (select(first, first, ==) and
+                // select(second, second, <)): disjoint, so two widths.
+                const Node& cmpNode = g[t];
+                auto select = [&](NodeId operand, Cmp cmp) {
+                    Node s;
+                    s.kind = OpKind::Select;
+                    s.operands = {rw.mapped(operand), rw.mapped(operand)};
+                    s.cmp = cmp;
+                    s.loc = cmpNode.loc;
+                    return rw.add(s);
+                };
+                Cmp firstCmp = order->firstCmp, secondCmp = order->secondCmp;
+                const NodeId first = orderSource(g, sets, order->first, firstCmp);
+                const NodeId second = orderSource(g, sets, order->second, secondCmp);
+                terms.push_back(select(first, firstCmp));
+                Node both;
+                both.kind = OpKind::SelectAnd;
+                both.operands = {select(first, Cmp::Eq), select(second, secondCmp)};
+                both.loc = cmpNode.loc;
+                terms.push_back(rw.add(both));
+                debugLine("split_width", "comparison at " + cmpNode.loc.file + ":" +
+                                             std::to_string(cmpNode.loc.line) +
+                                             " orders by two s-ops: two widths");
+            }
         } else {
             if (!selectAll) {
                 Node zero;

@@ -16,6 +16,10 @@ namespace raspc {
 /// The width of `A or B` where A and B can never both select a key (checked over the operands'
 /// possible values) is width(A) + width(B): two heads side by side instead of one head over
 /// a tuple of keys that an MLP must build first. Sort's tie-break selector is such an `or`.
-Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& domain);
+/// With `splitOrders`, so is `select(k, k, <)` (or <=, >, >=) where k, a map of two s-ops x
+/// and y, orders as the pair (x, y) does: `select(x, x, <) or (select(x, x, ==) and
+/// select(y, y, <))`, which needs no one-hot of k (tracr's `tokens + indices / 5` sort keys).
+Graph splitWidths(const Graph& g, std::vector<NodeId>& outputs, const Domain& domain,
+                  bool splitOrders);
 
 }  // namespace raspc

@@ -255,5 +255,33 @@ TEST_CASE("one mask per head: a second order comparison, or one under not, stays
     checkAll(b, count, "ab", 6, 6);
 }
 
+TEST_CASE("an order comparison of a map that orders as a pair does is two widths") {
+    // tracr's sort keys: the token's code first, ties by position. No one-hot of the keys: one
+    // head compares codes, one compares codes for equality under a key-before-query mask.
+    Builder b;
+    NodeId keys = b.map2(b.tokens, b.indices, [](const Value& t, const Value& i) {
+        return Value(static_cast<int64_t>(t.asString()[0] - 'a') * 10 + i.asInt());
+    });
+    NodeId target = b.width(b.select(keys, keys, Cmp::Lt));
+    NodeId sorted = b.aggregate(b.select(target, b.indices, Cmp::Eq), b.tokens, Value("-"));
+    rt::Model m = compileAb(b, sorted, 6);
+    REQUIRE(m.layers.size() == 2);
+    REQUIRE(m.layers[0].heads.size() == 2);
+    CHECK(m.layers[0].heads[0].mask == rt::HeadMask::None);
+    CHECK(m.layers[0].heads[1].mask == rt::HeadMask::KeyBefore);
+    checkAll(b, sorted, "abc", 6, 6);
+
+    // A map that is no pair order (the position can outweigh the token) keeps one head.
+    Builder c;
+    NodeId mixed = c.map2(c.tokens, c.indices, [](const Value& t, const Value& i) {
+        return Value(static_cast<int64_t>(t.asString()[0] - 'a') + i.asInt());
+    });
+    NodeId below = c.width(c.select(mixed, mixed, Cmp::Lt));
+    size_t heads = 0;
+    for (const rt::Layer& l : compileAb(c, below, 6).layers) heads += l.heads.size();
+    CHECK(heads == 1);
+    checkAll(c, below, "abc", 6, 6);
+}
+
 }  // namespace
 }  // namespace raspc
