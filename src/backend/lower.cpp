@@ -5,6 +5,9 @@
 
 #include "backend/lowering.h"
 
+#include <iomanip>
+#include <sstream>
+
 namespace raspc {
 namespace lowering {
 
@@ -225,9 +228,26 @@ rt::Model Lowering::run(CompileReport* report) {
                 o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
             }
             // Values equal up to rounding noise share one entry (the interpreter may print
-            // either; they are one number).
-            for (const Value& v : r.set.values) {
-                if (!o.numbers.empty() && nearlyEqual(o.numbers.back(), v.toDouble())) continue;
+            // either; they are one number). The set keeps booleans apart from numbers, so
+            // order all by value first; a boolean and a number of one value cannot share one,
+            // as the interpreter shows them differently.
+            std::vector<Value> byValue = r.set.values;
+            std::stable_sort(byValue.begin(), byValue.end(), [](const Value& a, const Value& b) {
+                return a.toDouble() < b.toDouble();
+            });
+            std::optional<Value> last;
+            for (const Value& v : byValue) {
+                if (last && nearlyEqual(last->toDouble(), v.toDouble())) {
+                    if (last->isBool() != v.isBool()) {
+                        fail(n, "output '" + o.name + "' may be " + toDisplay(*last) + " or " +
+                                    toDisplay(v) +
+                                    ", one number the model cannot show two ways; "
+                                    "aggregate numbers, not booleans (indicator(...) of a "
+                                    "condition is 1 or 0)");
+                    }
+                    continue;
+                }
+                last = v;
                 o.table.push_back(toDisplay(v));
                 o.numbers.push_back(v.toDouble());
             }
@@ -239,12 +259,15 @@ rt::Model Lowering::run(CompileReport* report) {
                     std::max({magnitude, std::abs(o.numbers[j]), std::abs(o.numbers[j + 1])});
             }
             if (std::isfinite(gap) && gap < kFloat32Resolution * magnitude) {
-                fail(n, "output '" + o.name +
-                            "' takes values too close together to decode in "
-                            "float32 (" +
-                            std::to_string(gap) +
-                            " apart); output a coarser s-op (round() of it, say), or lower "
-                            "max_len");
+                auto shown = [](double x) {
+                    std::ostringstream text;
+                    text << std::setprecision(4) << x;
+                    return text.str();
+                };
+                fail(n, "output '" + o.name + "' takes values only " + shown(gap) +
+                            " apart among values up to " + shown(magnitude) +
+                            ", too close to tell apart in float32 (about 7 digits); output a "
+                            "coarser s-op (round() of it, say), or lower max_len");
             }
             o.tolerance = std::isfinite(gap) ? gap * 0.45 : 0.5;
             o.valueType = valueTypeOf(r.set.values);

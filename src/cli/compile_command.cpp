@@ -84,6 +84,7 @@ int runCompile(const std::string& path, const ProgramSettings& settings, std::st
                bool asJson, bool force) {
     Program p = loadProgram(path, settings);
     if (out.empty()) out = fs::path(path).replace_extension(".onnx").string();
+    out = writablePath(out);
     checkOutputPath(out, path, force);
     CompileReport report;
     auto start = std::chrono::steady_clock::now();

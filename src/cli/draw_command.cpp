@@ -299,6 +299,7 @@ int runDraw(const std::string& path, const ProgramSettings& settings, std::strin
         throw UserError("cannot tell the picture format of '" + out +
                         "': name it .svg, .png, .pdf, or .dot for DOT text");
     }
+    out = writablePath(out);
     if (fs::exists(out) && fs::exists(path) && fs::equivalent(out, path)) {
         throw UserError("refusing to write the picture over its own source file '" + out + "'");
     }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
 #include "elaborate/elaborate.h"
 #include "passes/value_sets.h"
 
@@ -131,6 +132,9 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
         p.outputNames.push_back(n.name.empty() ? "out" : n.name);
     } else {
         for (const std::string& name : settings.outputs) {
+            if (std::count(settings.outputs.begin(), settings.outputs.end(), name) > 1) {
+                throw UsageError("--output names '" + name + "' more than once");
+            }
             auto it = std::find_if(p.graph.named.rbegin(), p.graph.named.rend(),
                                    [&](const auto& kv) { return kv.first == name; });
             if (it == p.graph.named.rend()) {
@@ -238,6 +242,9 @@ std::vector<InputLine> inputLines(const std::optional<std::string>& input,
             }
         }
     }
+    if (lines.empty() && inputsFile) {
+        throw UserError("inputs file '" + *inputsFile + "' holds no input (every line is empty)");
+    }
     if (lines.empty() && example) lines.push_back({*example, "the program's example"});
     if (lines.empty()) {
         throw UserError(
@@ -312,6 +319,24 @@ std::string pluralOf(const std::vector<Value>& values) {
         return "floats";
     }
     return "mixed";
+}
+
+std::string writablePath(const std::string& out) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path target = out;
+    if (fs::is_symlink(fs::symlink_status(target, ec))) {
+        // Written through, as a shell redirection would: the link stays.
+        target = fs::canonical(target, ec);
+        if (ec) throw UserError("'" + out + "' is a symbolic link to nothing; remove it first");
+    }
+    const fs::file_status st = fs::status(target, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st)) {
+        throw UserError("'" + out + "' is " +
+                        (fs::is_directory(st) ? "a directory" : "not a regular file") +
+                        "; raspc writes only regular files (give a file name)");
+    }
+    return target.string();
 }
 
 }  // namespace raspc::cli

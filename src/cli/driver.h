@@ -64,6 +64,11 @@ std::vector<InputLine> inputLines(const std::optional<std::string>& input,
                                   const std::optional<std::string>& inputsFile,
                                   const std::optional<std::string>& example);
 
+/// Where to write output file `out`: itself, or the file a symbolic link names. Throws
+/// UserError when that is a directory, device or anything else but a regular file (never
+/// replaced, even with --force).
+std::string writablePath(const std::string& out);
+
 /// `text` in double quotes for a message: whole when short, else its start, "...", and its
 /// length, so that a huge input never floods the terminal.
 std::string quotedShort(const std::string& text);

@@ -79,6 +79,37 @@ size_t codePointCount(std::string_view s) {
     return n;
 }
 
+/// The offset of the first byte of `s` that is not part of well-formed UTF-8 (no overlong
+/// forms, surrogates or code points past U+10FFFF), or npos.
+size_t firstBadUtf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        size_t len = 0;
+        uint32_t cp = 0, min = 0;
+        if (b < 0x80) {
+            ++i;
+            continue;
+        } else if ((b & 0xE0) == 0xC0) {
+            len = 2, cp = b & 0x1F, min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            len = 3, cp = b & 0x0F, min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            len = 4, cp = b & 0x07, min = 0x10000;
+        } else {
+            return i;
+        }
+        if (i + len > s.size()) return i;
+        for (size_t k = 1; k < len; ++k) {
+            if (!isContinuationByte(s[i + k])) return i;
+            cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
 /// Turns ANTLR positions (1-based line, 0-based column counted in code points) into
 /// SourceLocs (1-based line and column, counted in bytes as the diagnostics printer counts).
 class SourceMap {
@@ -108,6 +139,14 @@ public:
         int col = pos == std::string_view::npos ? static_cast<int>(cpCol) + 1
                                                 : static_cast<int>(pos - lineStarts_[line - 1]) + 1;
         return SourceLoc{file_, static_cast<int>(line), col};
+    }
+
+    /// The position of byte `offset`.
+    SourceLoc atOffset(size_t offset) const {
+        const auto next = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
+        const size_t line = static_cast<size_t>(next - lineStarts_.begin());
+        return SourceLoc{file_, static_cast<int>(line),
+                         static_cast<int>(offset - lineStarts_[line - 1]) + 1};
     }
 
     SourceLoc at(const antlr4::Token* t) const {
@@ -586,6 +625,10 @@ ast::Program parseString(std::string_view text, const std::string& fileName) {
     SourceMap map(text, fileName);
     SyntaxErrors errors;
 
+    // ANTLR's stream decodes UTF-8 and throws on anything else.
+    if (const size_t bad = firstBadUtf8(text); bad != std::string_view::npos) {
+        throw UserError(map.atOffset(bad), "this byte is not UTF-8 text; save the program as UTF-8");
+    }
     antlr4::ANTLRInputStream input(text.data(), text.size());
     RaspLexer lexer(&input);
     LexerErrorListener lexerListener(map, errors);

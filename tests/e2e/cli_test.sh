@@ -318,6 +318,37 @@ expect 1 "binary_counter.rasp:35:18: error" -- \
 expect 0 "4 heads, residual width" -- \
     "$raspc" compile "$root/samples/counter_machine.rasp" --max-len 200 -o "$work/cm.onnx"
 
+# Output paths: only regular files are written (a directory or a FIFO never is, even with
+# --force); a symbolic link is written through and stays a link.
+mkdir -p "$work/out_dir.onnx" "$work/out_dir.svg"
+expect 1 "is a directory" -- "$raspc" compile "$root/samples/reverse.rasp" -o "$work/out_dir.onnx" --force
+expect 1 "is a directory" -- "$raspc" draw "$root/samples/reverse.rasp" -o "$work/out_dir.svg" --force
+[ -d "$work/out_dir.onnx" ] || fail "compile --force replaced a directory"
+ls "$work"/out_dir.svg.raspc-tmp* >/dev/null 2>&1 && fail "draw left a temporary file behind"
+rm -f "$work/fifo.onnx" && mkfifo "$work/fifo.onnx"
+expect 1 "not a regular file" -- "$raspc" compile "$root/samples/reverse.rasp" -o "$work/fifo.onnx" --force
+[ -p "$work/fifo.onnx" ] || fail "compile --force replaced a FIFO"
+rm -f "$work/target.onnx" "$work/link.onnx"
+"$raspc" compile "$root/samples/reverse.rasp" -o "$work/target.onnx" >/dev/null
+ln -s target.onnx "$work/link.onnx"
+expect 0 "" -- "$raspc" compile "$root/samples/sort.rasp" -o "$work/link.onnx"
+[ -L "$work/link.onnx" ] || fail "compile replaced a symbolic link instead of writing through it"
+expect 0 "[a, b, c, d]" -- "$raspc" run "$work/target.onnx" --input dcba
+
+# An output named twice is a usage error; an empty inputs file is no input.
+expect 2 "more than once" -- "$raspc" compile "$root/samples/reverse.rasp" --output reverse,reverse -o "$work/dup.onnx"
+: > "$work/empty.txt"
+expect 1 "holds no input" -- "$raspc" eval "$root/samples/reverse.rasp" --inputs-file "$work/empty.txt"
+
+# A program that is not UTF-8 is refused where the bad byte is.
+printf 'vocab "ab";\nmax_len 4;\n# caf\xe9\nx = tokens;\n' > "$work/latin1.rasp"
+expect 1 "latin1.rasp:3:6: error: this byte is not UTF-8" -- "$raspc" eval "$work/latin1.rasp" --input ab
+
+# A mean of booleans as an output could show True or 1 for one number: refused, with the fix.
+printf 'vocab "ab";\nmax_len 4;\nm = aggregate(select(indices, indices, <=), tokens == "a", 0);\n' \
+    > "$work/bool_mean.rasp"
+expect 1 "aggregate numbers, not booleans" -- "$raspc" compile "$work/bool_mean.rasp" -o "$work/bm.onnx"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
