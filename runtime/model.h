@@ -120,6 +120,9 @@ struct Output {
     std::vector<double> numbers;     // numerical: the numeric value of each table entry; empty
                                      // (with an empty table) means any whole number
     double tolerance = 0.0;          // numerical: largest allowed distance to a table entry
+    /// For a table mixing strings with other values: which entries are strings (else empty).
+    /// A sequence holding both kinds is refused, as the interpreter refuses it.
+    std::vector<bool> textEntries;
 };
 
 /// A compiled program. Position 0 of every sequence is the beginning-of-sequence (BOS)

@@ -45,6 +45,8 @@ class MetadataReader {
 public:
     explicit MetadataReader(const std::map<std::string, std::string>& props) : props_(props) {}
 
+    bool has(const std::string& key) const { return props_.count(key) > 0; }
+
     const std::string& text(const std::string& key) const {
         auto it = props_.find(key);
         if (it == props_.end()) throw ModelError("raspc metadata lacks the key '" + key + "'");
@@ -174,6 +176,9 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
             props.emplace_back(outputKey(o.name, "numbers"), Json(o.numbers).dump());
             props.emplace_back(outputKey(o.name, "tolerance"), numberText(o.tolerance));
         }
+        if (!o.textEntries.empty()) {
+            props.emplace_back(outputKey(o.name, "text_entries"), Json(o.textEntries).dump());
+        }
     }
 
     Json layers = Json::array();
@@ -236,6 +241,15 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
         }
         o.valueType = r.text(outputKey(name, "value_type"));
         o.table = r.strings(outputKey(name, "table"));
+        if (r.has(outputKey(name, "text_entries"))) {
+            const std::string key = outputKey(name, "text_entries");
+            const Json j = r.json(key);
+            if (!j.is_array()) throw MetadataReader::malformed(key, "a JSON list of booleans");
+            for (const Json& e : j) {
+                if (!e.is_boolean()) throw MetadataReader::malformed(key, "a JSON list of booleans");
+                o.textEntries.push_back(e.get<bool>());
+            }
+        }
         m.outputs.push_back(std::move(o));
     }
 
@@ -346,6 +360,9 @@ std::string findInconsistency(const Model& m) {
         // Only a numerical output of whole numbers may go without a table (decoded by rounding).
         if (o.table.empty() && o.kind == OutputKind::Categorical)
             return at + "the value table is empty";
+        if (!o.textEntries.empty() && o.textEntries.size() != o.table.size())
+            return at + std::to_string(o.textEntries.size()) + " string marks for " +
+                   std::to_string(o.table.size()) + " table entries";
         if (o.kind == OutputKind::Categorical) {
             int n = static_cast<int>(o.table.size());
             if (auto e = checkShape(o.readout, d, n, at + "readout"); !e.empty()) return e;

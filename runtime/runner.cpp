@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <unordered_map>
 
@@ -345,6 +346,23 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
     auto at = [&](size_t p) {
         return "output '" + out.name + "' at position " + std::to_string(values.firstPosition + p);
     };
+    // A table mixing strings with other values: the first entry's kind, to refuse a sequence
+    // holding both, as the interpreter does.
+    std::optional<size_t> firstEntry;
+    auto checkKind = [&](size_t p, size_t entry) {
+        if (out.textEntries.empty()) return;
+        if (!firstEntry) {
+            firstEntry = entry;
+            return;
+        }
+        if (out.textEntries[entry] != out.textEntries[*firstEntry]) {
+            throw DecodeError("output '" + out.name + "' mixes strings with other values (" +
+                              out.table[*firstEntry] + " at position " +
+                              std::to_string(values.firstPosition) + ", " + out.table[entry] +
+                              " at position " + std::to_string(values.firstPosition + p) +
+                              "), which the interpreter refuses");
+        }
+    };
     if (out.kind == OutputKind::Categorical) {
         for (size_t p = 0; p < values.ids.size(); ++p) {
             int64_t id = values.ids[p];
@@ -358,6 +376,7 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
                                   "): an aggregate averaged different values on this input, "
                                   "which a categorical s-op cannot hold exactly");
             }
+            checkKind(p, static_cast<size_t>(id));
             decoded.push_back(out.table[id]);
         }
         return decoded;
@@ -387,6 +406,7 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
         if (!(bestDistance <= out.tolerance))
             throw DecodeError(at(p) + ": value " + numberText(v) + " is not within " +
                               numberText(out.tolerance) + " of any table value");
+        checkKind(p, best);
         decoded.push_back(out.table[best]);
     }
     return decoded;

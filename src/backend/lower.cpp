@@ -284,6 +284,7 @@ rt::Model Lowering::run(CompileReport* report) {
             }
             o.tolerance = 0.45;
             o.valueType = valueTypeOf(r.values);
+            o.textEntries = textEntries(r.values);
         } else {
             o.kind = rt::OutputKind::Categorical;
             o.readout = rt::Matrix(d, static_cast<int>(r.values.size()));
@@ -295,6 +296,7 @@ rt::Model Lowering::run(CompileReport* report) {
                 o.table.push_back(toDisplay(r.values[j]));
             }
             o.valueType = valueTypeOf(r.values);
+            o.textEntries = textEntries(r.values);
         }
         m.outputs.push_back(std::move(o));
     }

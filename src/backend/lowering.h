@@ -190,6 +190,16 @@ inline std::string valueTypeOf(const std::vector<Value>& values) {
     return "int";
 }
 
+/// Which of `values` are strings, when they mix strings with other values (else empty): a
+/// decoded sequence holding both is refused, as the interpreter refuses it.
+inline std::vector<bool> textEntries(const std::vector<Value>& values) {
+    std::vector<bool> text;
+    for (const Value& v : values) text.push_back(v.isString());
+    const bool mixed = std::find(text.begin(), text.end(), true) != text.end() &&
+                       std::find(text.begin(), text.end(), false) != text.end();
+    return mixed ? text : std::vector<bool>{};
+}
+
 inline int headLayer(int ready) {
     return (ready + 1) / 2;
 }

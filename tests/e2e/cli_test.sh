@@ -349,6 +349,21 @@ printf 'vocab "ab";\nmax_len 4;\nm = aggregate(select(indices, indices, <=), tok
     > "$work/bool_mean.rasp"
 expect 1 "aggregate numbers, not booleans" -- "$raspc" compile "$work/bool_mean.rasp" -o "$work/bm.onnx"
 
+# An aggregate of strings with the number default 0: a sequence mixing both is refused by the
+# interpreter, and so by the native runner and onnxruntime; one kind alone decodes.
+printf 'vocab "ab";\nmax_len 5;\nx = aggregate(select(indices, indices, ==) and select(tokens, "a", ==), tokens);\n' \
+    > "$work/mixed.rasp"
+expect 1 "mixes strings with other values" -- "$raspc" eval "$work/mixed.rasp" --input ab
+expect 1 "mixes strings with other values (a at position 0, 0 at position 1)" -- \
+    "$raspc" run "$work/mixed.rasp" --input ab
+expect 0 "[a]*2" -- "$raspc" run "$work/mixed.rasp" --input aa
+"$raspc" compile "$work/mixed.rasp" -o "$work/mixed.onnx" >/dev/null
+printf '["a","b"]\n["a","a"]\n' > "$work/mixed.jsonl"
+expect 0 '{"error":"output '"'"'x'"'"' mixes strings with other values' -- \
+    node "$root/tests/ort/run_ort.mjs" "$work/mixed.onnx" "$work/mixed.jsonl"
+expect 0 '{"outputs":{"x":["a","a"]}}' -- \
+    node "$root/tests/ort/run_ort.mjs" "$work/mixed.onnx" "$work/mixed.jsonl"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1

@@ -87,6 +87,8 @@ export function describeModel(props) {
         const field = (f) => get(`raspc.output.${name}.${f}`);
         const kind = field('kind');
         const output = { name, kind, table: JSON.parse(field('table')) };
+        const textKey = `raspc.output.${name}.text_entries`;
+        if (props.has(textKey)) output.textEntries = JSON.parse(props.get(textKey));
         if (kind === 'numerical') {
             output.numbers = JSON.parse(field('numbers'));
             output.tolerance = JSON.parse(field('tolerance'));
@@ -110,17 +112,18 @@ export function encodeTokens(model, tokens) {
 }
 
 /**
- * Decodes one output of one sequence: table entries of ids (categorical), or the nearest
- * table entry of each number, the earlier on a tie, within the tolerance (numerical).
+ * The table entry of each position of one output of one sequence: its id (categorical), or the
+ * entry nearest each number, the earlier on a tie, within the tolerance (numerical). An output
+ * of whole numbers without a table gives the numbers' text instead.
  */
-export function decodeOutput(output, raw) {
+function decodeEntries(output, raw) {
     if (output.kind === 'categorical') {
         return Array.from(raw, (id, p) => {
             const i = Number(id);
             if (i < 0 || i >= output.table.length)
                 throw new Error(`output '${output.name}' at position ${p}: id ${i} is outside ` +
                                 'its value table');
-            return output.table[i];
+            return i;
         });
     }
     return Array.from(raw, (v, p) => {
@@ -144,8 +147,25 @@ export function decodeOutput(output, raw) {
         if (!(bestDistance <= output.tolerance))
             throw new Error(`output '${output.name}' at position ${p}: value ${v} is not ` +
                             `within ${output.tolerance} of any table value`);
-        return output.table[best];
+        return best;
     });
+}
+
+/** Decodes one output's raw values (ids or numbers) for one sequence, as the native decode
+ * does: table entries, refusing a sequence that mixes strings with other values. */
+export function decodeOutput(output, raw) {
+    const entries = decodeEntries(output, raw);
+    if (output.kind === 'numerical' && output.numbers.length === 0) return entries;
+    if (output.textEntries) {
+        const first = entries[0];
+        entries.forEach((e, p) => {
+            if (output.textEntries[e] !== output.textEntries[first])
+                throw new Error(`output '${output.name}' mixes strings with other values ` +
+                                `(${output.table[first]} at position 0, ${output.table[e]} at ` +
+                                `position ${p}), which the interpreter refuses`);
+        });
+    }
+    return entries.map((e) => output.table[e]);
 }
 
 /** One int64 [batch, seq] tensor's data for sequences of equal length. */
