@@ -246,7 +246,8 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
             const Json j = r.json(key);
             if (!j.is_array()) throw MetadataReader::malformed(key, "a JSON list of booleans");
             for (const Json& e : j) {
-                if (!e.is_boolean()) throw MetadataReader::malformed(key, "a JSON list of booleans");
+                if (!e.is_boolean())
+                    throw MetadataReader::malformed(key, "a JSON list of booleans");
                 o.textEntries.push_back(e.get<bool>());
             }
         }
