@@ -374,7 +374,8 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
                                   numberText(values.margins[p]) + ", below " +
                                   numberText(values.minMargin) +
                                   "): an aggregate averaged different values on this input, "
-                                  "which a categorical s-op cannot hold exactly");
+                                  "which a categorical s-op cannot hold exactly, or a map was "
+                                  "given values it fails on (compile warns where one can)");
             }
             checkKind(p, static_cast<size_t>(id));
             decoded.push_back(out.table[id]);

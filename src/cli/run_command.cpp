@@ -148,7 +148,8 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     auto lengthNotice = [&] {
         if (stopped == "maximum length") {
             std::cerr << "raspc: note: generation stopped at the model's maximum length ("
-                      << m.maxLen << " tokens), after " << generated.size() << " new tokens\n";
+                      << m.maxLen << " tokens), after " << generated.size() << " new token"
+                      << (generated.size() == 1 ? "" : "s") << "\n";
         }
     };
     if (asJson) {

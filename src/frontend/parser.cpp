@@ -116,22 +116,27 @@ class SourceMap {
 public:
     SourceMap(std::string_view text, std::string file) : text_(text), file_(std::move(file)) {
         lineStarts_.push_back(0);
+        lineCodePoints_.push_back(0);
         for (size_t i = 0; i < text_.size(); ++i) {
-            if (text_[i] == '\n') lineStarts_.push_back(i + 1);
+            if (!isContinuationByte(text_[i])) codePoints_.push_back(i);
+            if (text_[i] == '\n') {
+                lineStarts_.push_back(i + 1);
+                lineCodePoints_.push_back(codePoints_.size());
+            }
         }
+        codePoints_.push_back(text_.size());
     }
 
     const std::string& file() const { return file_; }
 
-    /// The byte offset of a position, or npos when it lies outside the text.
+    /// The byte offset of a position (the end of its line if past it), or npos when the line
+    /// lies outside the text. Constant time: a long line costs no more per token.
     size_t offset(size_t line, size_t cpCol) const {
         if (line == 0 || line > lineStarts_.size()) return std::string_view::npos;
-        size_t pos = lineStarts_[line - 1];
-        for (size_t cp = 0; cp < cpCol && pos < text_.size() && text_[pos] != '\n'; ++cp) {
-            ++pos;
-            while (pos < text_.size() && isContinuationByte(text_[pos])) ++pos;
-        }
-        return pos;
+        // The line's last code point is its '\n' (or the text's end).
+        const size_t last = line < lineStarts_.size() ? lineCodePoints_[line] - 1
+                                                      : codePoints_.size() - 1;
+        return codePoints_[std::min(lineCodePoints_[line - 1] + cpCol, last)];
     }
 
     SourceLoc at(size_t line, size_t cpCol) const {
@@ -171,6 +176,8 @@ private:
     std::string_view text_;
     std::string file_;
     std::vector<size_t> lineStarts_;
+    std::vector<size_t> codePoints_;      // the byte offset of every code point, then the end
+    std::vector<size_t> lineCodePoints_;  // each line's first code point (index in codePoints_)
 };
 
 /// Every syntax error of one file. Lexer errors are remembered so that the parser errors they
