@@ -134,8 +134,8 @@ public:
     size_t offset(size_t line, size_t cpCol) const {
         if (line == 0 || line > lineStarts_.size()) return std::string_view::npos;
         // The line's last code point is its '\n' (or the text's end).
-        const size_t last = line < lineStarts_.size() ? lineCodePoints_[line] - 1
-                                                      : codePoints_.size() - 1;
+        const size_t last =
+            line < lineStarts_.size() ? lineCodePoints_[line] - 1 : codePoints_.size() - 1;
         return codePoints_[std::min(lineCodePoints_[line - 1] + cpCol, last)];
     }
 
