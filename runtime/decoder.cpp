@@ -87,6 +87,7 @@ Decoder::Decoder(const Model& m, Attention attention)
         cache_.push_back(std::move(heads));
     }
     for (const Output& o : m.outputs) readouts_.emplace_back(o.readout);
+    if (m.averageCheck.present()) averageCheck_.emplace(m.averageCheck.readout);
     minMargin_ = minCategoricalMargin(m);
     outputs_.resize(m.outputs.size());
 
@@ -225,6 +226,10 @@ void Decoder::advance(int32_t tokenId, int position) {
 }
 
 void Decoder::readOutputs(size_t count) {
+    double check = 0.0;
+    if (averageCheck_) {
+        averageCheck_->addProduct(x_.data(), live_.data(), &check);
+    }
     for (size_t o = 0; o < model_.outputs.size(); ++o) {
         OutputValues& out = outputs_[o];
         out.ids.clear();
@@ -232,7 +237,12 @@ void Decoder::readOutputs(size_t count) {
         out.values.clear();
         out.minMargin = minMargin_;
         out.firstPosition = static_cast<size_t>(length_ - 1);
+        out.averageCheck.clear();
         if (o >= count) continue;
+        if (averageCheck_) {
+            out.averageCheck.push_back(check);
+            out.averageSources = &model_.averageCheck.sources;
+        }
 
         const VectorWeights& readout = readouts_[o];
         logits_.assign(static_cast<size_t>(readout.cols()), 0.0);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "runtime/errors.h"
@@ -100,6 +101,7 @@ private:
     std::vector<std::vector<HeadStrategy>> strategies_;
     std::vector<PreparedLayer> layers_;
     std::vector<VectorWeights> readouts_;
+    std::optional<VectorWeights> averageCheck_;  // Model::averageCheck's readout, if any
     std::vector<std::vector<HeadCache>> cache_;  // [layer][head]
     std::vector<double> x_, qkv_, mixed_, hidden_, logits_, powerSum_;
     IndexBits fired_;  // the hidden units a ReLU left non-zero

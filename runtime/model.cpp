@@ -24,6 +24,7 @@ void forEachMatrix(const Model& m, F f) {
         f(l.mlp.w2);
     }
     for (const Output& o : m.outputs) f(o.readout);
+    if (m.averageCheck.present()) f(m.averageCheck.readout);
 }
 
 }  // namespace

@@ -125,6 +125,18 @@ struct Output {
     std::vector<bool> textEntries;
 };
 
+/// How far from clean one-hots the categorical s-ops are that may average different values
+/// (aggregates whose selector may pick keys holding different values): their MLPs add
+/// min(c, 1 - c) over the one-hot's entries c into one dimension, which `readout` (d x 1)
+/// reads at every position. 0 there when every such average was of equal values; at least
+/// 1/n (n keys) where one was not, which the interpreter refuses. Only outputs' own
+/// aggregates are not in it: their readout margin tells.
+struct AverageCheck {
+    Matrix readout;                    // 0 x 0 when the model has nothing to check
+    std::vector<std::string> sources;  // the aggregates, as "name (file:line)"
+    bool present() const { return readout.rows > 0; }
+};
+
 /// A compiled program. Position 0 of every sequence is the beginning-of-sequence (BOS)
 /// position, which the ONNX graph and the runner prepend themselves; token id vocab.size()
 /// is BOS.
@@ -142,6 +154,7 @@ struct Model {
     Matrix positionPowers;
     std::vector<Layer> layers;
     std::vector<Output> outputs;
+    AverageCheck averageCheck;
 
     std::string version;  // raspc version that wrote it
     std::string source;   // program file it was compiled from

@@ -151,6 +151,7 @@ std::string firstInexactWeight(const Model& m) {
     }
     for (const Output& o : m.outputs)
         if (e.empty()) e = check(o.readout, "output '" + o.name + "': readout");
+    if (e.empty() && m.averageCheck.present()) e = check(m.averageCheck.readout, "average check");
     return e;
 }
 
@@ -179,6 +180,9 @@ std::vector<std::pair<std::string, std::string>> encodeMetadata(const Model& m) 
         if (!o.textEntries.empty()) {
             props.emplace_back(outputKey(o.name, "text_entries"), Json(o.textEntries).dump());
         }
+    }
+    if (m.averageCheck.present()) {
+        props.emplace_back(kKeyAverageCheck, Json(m.averageCheck.sources).dump());
     }
 
     Json layers = Json::array();
@@ -252,6 +256,12 @@ void decodeMetadata(const std::map<std::string, std::string>& props, Model& m) {
             }
         }
         m.outputs.push_back(std::move(o));
+    }
+
+    if (r.has(std::string(kKeyAverageCheck))) {
+        m.averageCheck.sources = r.strings(std::string(kKeyAverageCheck));
+        // The readout comes with the weights; 1 x 1 marks it present until then.
+        m.averageCheck.readout = Matrix(1, 1);
     }
 
     std::string layersKey(kKeyLayers);
@@ -377,6 +387,10 @@ std::string findInconsistency(const Model& m) {
             if (!std::isfinite(o.tolerance) || o.tolerance < 0)
                 return at + "tolerance " + numberText(o.tolerance) + " is not a distance";
         }
+    }
+    if (m.averageCheck.present()) {
+        if (auto e = checkShape(m.averageCheck.readout, d, 1, "average check readout"); !e.empty())
+            return e;
     }
     // A float32 file stores its weights as float32: they must survive the conversion.
     if (m.floatType == "float32") return firstInexactWeight(m);

@@ -56,6 +56,12 @@ inline constexpr std::string_view kKeyCausal = "raspc.causal";
 inline constexpr std::string_view kKeySource = "raspc.source";
 /// Optional: Model::reportJson (slot map and MLP block widths), absent when empty.
 inline constexpr std::string_view kKeyReport = "raspc.report";
+/// Optional: JSON [source, ...] of Model::averageCheck, whose readout is the initializer
+/// kAverageCheckReadout and whose per-position value is the graph output kAverageCheckOutput
+/// ([batch, seq], the model's float type). Absent when the model has nothing to check.
+inline constexpr std::string_view kKeyAverageCheck = "raspc.average_check";
+inline constexpr std::string_view kAverageCheckReadout = "average_check.readout";
+inline constexpr std::string_view kAverageCheckOutput = "raspc_average_check";
 
 /// "raspc.output.<name>.<field>"; fields: kind ("categorical" or "numerical"), value_type,
 /// table (JSON strings), numbers (JSON numbers, numerical only), tolerance (numerical only).

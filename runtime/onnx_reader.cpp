@@ -140,6 +140,8 @@ Model modelFromProto(const onnx::ModelProto& proto) {
         }
     }
     for (Output& o : m.outputs) o.readout = weights.matrix(fmt::readoutName(o.name));
+    if (m.averageCheck.present())
+        m.averageCheck.readout = weights.matrix(std::string(fmt::kAverageCheckReadout));
 
     if (std::string problem = fmt::findInconsistency(m); !problem.empty())
         throw ModelError("inconsistent raspc model: " + problem);

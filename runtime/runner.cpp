@@ -163,6 +163,7 @@ private:
     const Model& model_;
     std::vector<PreparedLayer> layers_;
     std::vector<SparseWeights<T>> readouts_;
+    std::optional<SparseWeights<T>> averageCheck_;
 };
 
 template <typename T>
@@ -180,6 +181,7 @@ Runner::Engine<T>::Engine(const Model& m) : model_(m) {
         layers_.push_back(std::move(p));
     }
     for (const Output& o : m.outputs) readouts_.push_back(SparseWeights<T>::from(o.readout));
+    if (m.averageCheck.present()) averageCheck_ = SparseWeights<T>::from(m.averageCheck.readout);
 }
 
 Runner::Runner(const Model& m) : model_(m) {
@@ -332,6 +334,23 @@ std::vector<std::vector<OutputValues>> Runner::Engine<T>::run(
             }
         }
     }
+    if (averageCheck_) {
+        const size_t totalRows = x.size() / d;
+        logits.resize(totalRows);
+        multiply(x.data(), totalRows, xSparse, *averageCheck_, logits.data());
+        size_t row = 0;
+        for (size_t s = 0; s < batch.size(); ++s) {
+            ++row;  // BOS
+            std::vector<double> check(
+                logits.begin() + static_cast<std::ptrdiff_t>(row),
+                logits.begin() + static_cast<std::ptrdiff_t>(row + batch[s].size()));
+            row += batch[s].size();
+            for (OutputValues& values : results[s]) {
+                values.averageCheck = check;
+                values.averageSources = &model_.averageCheck.sources;
+            }
+        }
+    }
     return results;
 }
 
@@ -346,6 +365,22 @@ std::vector<std::string> decode(const Output& out, const OutputValues& values) {
     auto at = [&](size_t p) {
         return "output '" + out.name + "' at position " + std::to_string(values.firstPosition + p);
     };
+    // An aggregate that averaged different values fails the interpreter on the whole input.
+    const double allowance = 1.0 - values.minMargin;
+    for (size_t p = 0; p < values.averageCheck.size(); ++p) {
+        if (values.averageCheck[p] > allowance) {
+            std::string sources;
+            if (values.averageSources != nullptr) {
+                for (const std::string& s : *values.averageSources)
+                    sources += (sources.empty() ? "" : ", ") + s;
+            }
+            throw DecodeError("output '" + out.name + "': at position " +
+                              std::to_string(values.firstPosition + p) +
+                              " an aggregate averaged different values, which no categorical "
+                              "s-op can hold and the interpreter refuses (one of: " +
+                              sources + ")");
+        }
+    }
     // A table mixing strings with other values: the first entry's kind, to refuse a sequence
     // holding both, as the interpreter does.
     std::optional<size_t> firstEntry;

@@ -33,6 +33,11 @@ struct OutputValues {
     /// The position of the first entry in its sequence (the decoder gives one position at a
     /// time), so that messages name the right one.
     size_t firstPosition = 0;
+    /// Per position, the model's average check (Model::averageCheck; empty when it has none),
+    /// and the aggregates it covers, for the message. decode() refuses a sequence where it
+    /// passes 1 - minMargin.
+    std::vector<double> averageCheck;
+    const std::vector<std::string>* averageSources = nullptr;
 };
 
 /// How close categorical scores are to the clean one-hot of `best` (their maximum): 1 minus

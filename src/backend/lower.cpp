@@ -300,6 +300,11 @@ rt::Model Lowering::run(CompileReport* report) {
         }
         m.outputs.push_back(std::move(o));
     }
+    if (averageCheckDim_ >= 0) {
+        m.averageCheck.readout = rt::Matrix(d, 1);
+        m.averageCheck.readout.at(phys[static_cast<size_t>(averageCheckDim_)], 0) = 1.0;
+        m.averageCheck.sources = averageChecks_;
+    }
 
     if (report) {
         report->floatReason = float64Reason_;

@@ -311,6 +311,12 @@ Repr Lowering::lowerAggregate(NodeId id) {
     // one-hot: one dimension, decoded by the nearest index.
     const bool coded = !numerical && picksOne && n.encoding == Encoding::Inferred &&
                        results.size() > 1 && readOnlyAsOutput(n);
+    // Which of `results` arrive from keys (not only as the default).
+    std::vector<bool> movedResult;
+    for (const Value& v : results) {
+        movedResult.push_back(std::any_of(moved.values.begin(), moved.values.end(),
+                                          [&](const Value& m) { return sameTableEntry(m, v); }));
+    }
 
     Repr out = Repr::written(2 * layer + 1, outSet, numerical);
     if (numerical) {
@@ -355,9 +361,35 @@ Repr Lowering::lowerAggregate(NodeId id) {
             ++col;
         }
         h.dv = col;
+        // Keys of different values may be selected together on some inputs, and their average
+        // held by no one-hot: an output's readout tells (its margin), anything else reading it
+        // needs the check.
+        if (!picksOne && std::count(movedResult.begin(), movedResult.end(), true) > 1 &&
+            !readOnlyAsOutput(n)) {
+            checkAverage(n, layer, out, movedResult);
+        }
     }
     heads_.push_back(std::move(h));
     return out;
+}
+
+/// A one-hot entry c in [0, 1] is min(c, 1 - c) = relu(c) - relu(2c - 1) from clean: 0 for
+/// a clean one-hot, at least 1/n where n keys holding different values were averaged.
+void Lowering::checkAverage(const Node& n, int layer, const Repr& out,
+                            const std::vector<bool>& moved) {
+    if (averageCheckDim_ < 0) averageCheckDim_ = newDim();
+    averageChecks_.push_back(describe(n));
+    BlockPlan block;
+    block.layer = layer;
+    block.label = "check " + describe(n);
+    for (size_t j = 0; j < out.cols.size(); ++j) {
+        if (!moved[j]) continue;
+        Form twice = scaled(out.cols[j], 2.0);
+        twice.push_back({kOne, -1.0});
+        block.units.push_back({out.cols[j], {{averageCheckDim_, 1.0}}});
+        block.units.push_back({twice, {{averageCheckDim_, -1.0}}});
+    }
+    blocks_.push_back(std::move(block));
 }
 
 /// Adds units that write delta * clamp((x - from) / (to - from), 0, 1): a ramp that is 0 up to

@@ -27,20 +27,26 @@ std::vector<int> Lowering::reuseSlots(int layers) {
         int& r = lastRead[static_cast<size_t>(dim)];
         r = std::max(r, at);
     };
+    // The first write counts (the average check's dimension has several writers).
+    auto write = [&](int dim, int at) {
+        int& w = written[static_cast<size_t>(dim)];
+        w = w == kNever ? at : std::min(w, at);
+    };
     for (const HeadPlan& h : heads_) {
         for (const auto* m : {&h.q, &h.k, &h.v}) {
             for (const Entry& e : *m) {
                 if (e.value != 0.0) read(e.row, 2 * h.layer + 1);
             }
         }
-        for (const Entry& e : h.o) written[static_cast<size_t>(e.col)] = 2 * h.layer + 1;
+        for (const Entry& e : h.o) write(e.col, 2 * h.layer + 1);
     }
     for (const BlockPlan& b : blocks_) {
         for (const Unit& u : b.units) {
             for (const Term& t : u.in) read(t.dim, 2 * b.layer + 2);
-            for (const Term& t : u.out) written[static_cast<size_t>(t.dim)] = 2 * b.layer + 2;
+            for (const Term& t : u.out) write(t.dim, 2 * b.layer + 2);
         }
     }
+    if (averageCheckDim_ >= 0) read(averageCheckDim_, kForever);
     for (NodeId id : options_.outputs) {
         for (const Form& f : reprs_[static_cast<size_t>(id)]->cols) {
             for (const Term& t : f) read(t.dim, kForever);

@@ -370,6 +370,9 @@ private:
         return false;
     }
     Repr lowerAggregate(NodeId id);
+    /// Adds to the average check what `out` (a categorical aggregate's one-hot, written in
+    /// `layer`'s attention) is away from a clean one-hot in its `moved` columns.
+    void checkAverage(const Node& n, int layer, const Repr& out, const std::vector<bool>& moved);
     Repr lowerSum(NodeId id);
     Repr lowerWidthInverse(NodeId id);
     Repr lowerLookup(NodeId id);
@@ -461,6 +464,10 @@ private:
     /// each position), for equalityBlock and tie-breaks on the index.
     std::vector<std::pair<int, std::vector<double>>> positionColumns_;
     std::string float64Reason_;        // why the model needs float64 ("" if it does not)
+    /// The dimension where categorical aggregates that may average different values add how
+    /// far their one-hot is from clean (-1 until one needs it), and those aggregates.
+    int averageCheckDim_ = -1;
+    std::vector<std::string> averageChecks_;
     std::vector<HeadPlan> heads_;
     std::vector<BlockPlan> blocks_;
 };

@@ -371,6 +371,15 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
             GraphBuilder::batchBySeq(g.add_output(), o.name, floatType);
         }
     }
+    if (m.averageCheck.present()) {
+        const std::string readout(fmt::kAverageCheckReadout);
+        const std::string output(fmt::kAverageCheckOutput);
+        b.matrix(readout, m.averageCheck.readout);
+        std::string sum = b.node("MatMul", {body, readout}, "final.average_check.sum");
+        std::string lastAxis = b.int64s("final.average_check.squeeze_axis", {-1}, {1});
+        b.node("Squeeze", {sum, lastAxis}, output);
+        GraphBuilder::batchBySeq(g.add_output(), output, floatType);
+    }
 }
 
 // Runs ONNX's own validation so that no file raspc writes is rejected by a runtime.

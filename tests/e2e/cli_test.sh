@@ -364,6 +364,28 @@ expect 0 '{"error":"output '"'"'x'"'"' mixes strings with other values' -- \
 expect 0 '{"outputs":{"x":["a","a"]}}' -- \
     node "$root/tests/ort/run_ort.mjs" "$work/mixed.onnx" "$work/mixed.jsonl"
 
+# A categorical aggregate that averages different values on some input, read by a map rather
+# than an output: its MLP adds the one-hot's distance from clean into the average check, and
+# the native runner (from source or file) and onnxruntime refuse that input as eval does.
+cat > "$work/hidden_average.rasp" <<'EOF'
+vocab "abc";
+max_len 6;
+nxt = shift(tokens, 1, "_");
+x = aggregate(select(tokens, "a", ==), nxt, "-");
+y = 1 if x == "b" else 0;
+z = aggregate(select(indices, y, ==), tokens, "-");
+EOF
+expect 1 "averages 2 different non-numeric values" -- "$raspc" eval "$work/hidden_average.rasp" --input aab
+expect 1 "an aggregate averaged different values" -- "$raspc" run "$work/hidden_average.rasp" --input aab
+expect 0 "[a]*3" -- "$raspc" run "$work/hidden_average.rasp" --input abb
+"$raspc" compile "$work/hidden_average.rasp" -o "$work/hidden_average.onnx" >/dev/null
+expect 1 "one of: x (" -- "$raspc" run "$work/hidden_average.onnx" --input aab
+printf '["a","a","b"]\n["a","b","b"]\n' > "$work/hidden_average.jsonl"
+expect 0 '{"error":"at position 0 an aggregate averaged different values' -- \
+    node "$root/tests/ort/run_ort.mjs" "$work/hidden_average.onnx" "$work/hidden_average.jsonl"
+expect 0 '{"outputs":{"z":["a","a","a"]}}' -- \
+    node "$root/tests/ort/run_ort.mjs" "$work/hidden_average.onnx" "$work/hidden_average.jsonl"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1

@@ -95,7 +95,30 @@ export function describeModel(props) {
         }
         return output;
     });
-    return { vocab, maxLen: Number(get('raspc.max_len')), outputs };
+    const maxLen = Number(get('raspc.max_len'));
+    const model = { vocab, maxLen, outputs };
+    if (props.has('raspc.average_check')) {
+        // As the native minCategoricalMargin: half the least share of one key, unless the
+        // float type's rounding over maxLen weights comes nearer.
+        const roundoff = get('raspc.float_type') === 'float64' ? 2 ** -53 : 2 ** -24;
+        model.averageCheck = {
+            sources: JSON.parse(get('raspc.average_check')),
+            allowance: Math.max(0.5 / Math.max(maxLen, 1), 2 * maxLen * roundoff),
+        };
+    }
+    return model;
+}
+
+/** Throws where the model's average check (per position of one sequence) says an aggregate
+ * averaged different values, as the native decode does. */
+export function checkAverages(model, check) {
+    if (!model.averageCheck) return;
+    check.forEach((v, p) => {
+        if (v > model.averageCheck.allowance)
+            throw new Error(`at position ${p} an aggregate averaged different values, which ` +
+                            'no categorical s-op can hold and the interpreter refuses (one of: ' +
+                            `${model.averageCheck.sources.join(', ')})`);
+    });
 }
 
 /** Token strings to ids; throws on what the native encodeTokens rejects. */
