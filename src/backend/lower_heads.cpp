@@ -248,13 +248,14 @@ Repr Lowering::lowerAggregate(NodeId id) {
     }
 
     // A mean that may average several keys must be numerical; a move may stay categorical.
-    std::function<bool(NodeId)> atMostOne = [&](NodeId s) {
+    // With `positional`, keys that are a one-to-one function of the position count too.
+    std::function<bool(NodeId, bool)> atMostOne = [&](NodeId s, bool positional) {
         const Node& sn = g_[s];
         if (sn.kind == OpKind::Select) {
             if (sn.cmp != Cmp::Eq) return false;
             if (g_[sn.operands[0]].kind == OpKind::Indices) return true;
-            // Keys that are a one-to-one function of the position (indices + 1, say).
-            const auto keys = positionalValues(repr(sn.operands[0]));
+            if (!positional) return false;
+            const auto keys = positionalValues(repr(sn.operands[0]));  // indices + 1, say
             if (!keys) return false;
             for (size_t i = 0; i < keys->size(); ++i) {
                 for (size_t j = 0; j < i; ++j) {
@@ -264,15 +265,19 @@ Repr Lowering::lowerAggregate(NodeId id) {
             return true;
         }
         if (sn.kind == OpKind::SelectAnd)
-            return atMostOne(sn.operands[0]) || atMostOne(sn.operands[1]);
+            return atMostOne(sn.operands[0], positional) || atMostOne(sn.operands[1], positional);
         return false;
     };
-    // A move that only the readout reads carries its number: one dimension, not a one-hot.
-    bool picksOne = tie.has_value() || atMostOne(n.operands[0]);
+    const bool picksOne = tie.has_value() || atMostOne(n.operands[0], true);
+    // A move of numbers becomes a one-hot of them for the maps that read it, but only where it
+    // compares indices themselves: by keys computed from the position it stays one number
+    // (tracr's detect-pattern, whose shifted booleans are and-ed, is 10 wide so, 13 as
+    // one-hots). A move that only the readout reads carries its number: one dimension.
+    const bool movesByIndex = tie.has_value() || atMostOne(n.operands[0], false);
     const bool numerical =
         n.encoding == Encoding::Numerical ||
         (n.encoding == Encoding::Inferred && vals.allNumbers() && n.constant.isNumber() &&
-         (vals.numerical || !picksOne || readOnlyAsOutput(n)));
+         (vals.numerical || !movesByIndex || readOnlyAsOutput(n)));
     // A categorical move of a numerical s-op moves its one-hot view instead.
     const Repr& moved = !numerical && vals.numerical ? categorical(n.operands[1]) : vals;
     if (numerical && !(vals.allNumbers() && n.constant.isNumber())) {
