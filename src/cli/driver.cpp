@@ -245,7 +245,7 @@ std::vector<InputLine> inputLines(const std::optional<std::string>& input,
     if (lines.empty() && inputsFile) {
         throw UserError("inputs file '" + *inputsFile + "' holds no input (every line is empty)");
     }
-    if (lines.empty() && example) lines.push_back({*example, "the program's example"});
+    if (lines.empty() && example) lines.push_back({*example, kExampleWhere});
     if (lines.empty()) {
         throw UserError(
             "no input: pass --input \"...\" (or --inputs-file), or give the program "
@@ -261,6 +261,11 @@ std::string quotedShort(const std::string& text) {
     // Never cut a UTF-8 character in two: back up to the start of one.
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
     return "\"" + text.substr(0, cut) + "...\" (" + std::to_string(text.size()) + " characters)";
+}
+
+std::string badExampleMessage(const InputLine& line, const std::string& why) {
+    return std::string(kExampleWhere) + " " + quotedShort(line.text) + " cannot run: " + why +
+           "; fix its `set example` line";
 }
 
 std::string badLineMessage(const InputLine& line, const std::string& why, const std::string& verb) {

@@ -58,6 +58,9 @@ struct InputLine {
     std::string where;
 };
 
+/// InputLine::where of the program's example.
+inline constexpr const char* kExampleWhere = "the program's example";
+
 /// Reads the input lines: `--input` text, and every non-empty line of `--inputs-file`, or
 /// else the program's example input.
 std::vector<InputLine> inputLines(const std::optional<std::string>& input,
@@ -68,6 +71,9 @@ std::vector<InputLine> inputLines(const std::optional<std::string>& input,
 /// UserError when that is a directory, device or anything else but a regular file (never
 /// replaced, even with --force).
 std::string writablePath(const std::string& out);
+
+/// The message for a program's example that is no valid input (`why`).
+std::string badExampleMessage(const InputLine& line, const std::string& why);
 
 /// `text` in double quotes for a message: whole when short, else its start, "...", and its
 /// length, so that a huge input never floods the terminal.

@@ -25,6 +25,7 @@ int runEval(const std::string& path, const ProgramSettings& settings, const Inpu
             inputs.push_back(parseInput(line.text, p.graph.tokenType));
             checkInput(inputs.back(), p.vocab, p.maxLen);
         } catch (const UserError& e) {
+            if (line.where == kExampleWhere) throw UserError(badExampleMessage(line, e.what()));
             if (lines.size() == 1) throw;
             throw UserError(badLineMessage(line, e.what(), "evaluated"));
         }

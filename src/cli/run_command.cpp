@@ -196,6 +196,7 @@ int runModel(const std::string& path, const ProgramSettings& settings, const Inp
         try {
             batch.push_back(rt::encodeTokens(m, parseModelInput(line.text, m.tokenType)));
         } catch (const std::exception& e) {
+            if (line.where == kExampleWhere) throw UserError(badExampleMessage(line, e.what()));
             if (inputs.size() == 1) throw;
             throw UserError(badLineMessage(line, e.what(), "run"));
         }

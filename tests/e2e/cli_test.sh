@@ -386,6 +386,11 @@ expect 0 '{"error":"at position 0 an aggregate averaged different values' -- \
 expect 0 '{"outputs":{"z":["a","a","a"]}}' -- \
     node "$root/tests/ort/run_ort.mjs" "$work/hidden_average.onnx" "$work/hidden_average.jsonl"
 
+# A program's example outside its vocabulary is named as the example.
+printf 'vocab "ab";\nmax_len 4;\nset example "abc";\nx = tokens;\n' > "$work/bad_example.rasp"
+expect 1 "the program's example \"abc\" cannot run" -- "$raspc" eval "$work/bad_example.rasp"
+expect 1 "fix its \`set example\` line" -- "$raspc" run "$work/bad_example.rasp"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
