@@ -103,14 +103,19 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
     opts.libraryPath.push_back(RASPC_LIB_DIR);
     p.graph = raspc::loadProgram(path, opts);
 
-    if (!settings.vocab.empty()) {
-        if (p.graph.tokenType == TokenType::String) {
-            p.vocab = parseInput(settings.vocab, TokenType::String);
-        } else {
-            for (const std::string& t : splitTokens(settings.vocab)) {
-                p.vocab.push_back(parseAtom(t, p.graph.tokenType));
+    if (settings.vocab) {
+        try {
+            if (p.graph.tokenType == TokenType::String) {
+                p.vocab = parseInput(*settings.vocab, TokenType::String);
+            } else {
+                for (const std::string& t : splitTokens(*settings.vocab)) {
+                    p.vocab.push_back(parseAtom(t, p.graph.tokenType));
+                }
             }
+        } catch (const UserError& e) {
+            throw UsageError(std::string("--vocab: ") + e.what());
         }
+        if (p.vocab.empty()) throw UsageError("--vocab: the alphabet is empty");
     } else if (p.graph.vocab) {
         p.vocab = *p.graph.vocab;
     }

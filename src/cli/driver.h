@@ -12,7 +12,7 @@ namespace raspc::cli {
 
 /// Command-line settings that override what a program states.
 struct ProgramSettings {
-    std::string vocab;                 // "" = the program's own
+    std::optional<std::string> vocab;  // unset: the program's own
     int maxLen = 0;                    // 0 = the program's own
     std::vector<std::string> outputs;  // empty = the last s-op the program computed
     std::vector<std::string> libraryPath;

@@ -33,7 +33,7 @@ CLI::Validator wholeNumber(long long lowest, long long highest) {
 }
 
 void refuseCompileSettings(const std::string& path, const ProgramSettings& s) {
-    if (!s.vocab.empty() || s.maxLen > 0 || !s.outputs.empty() || s.optLevel != 1 || s.causal ||
+    if (s.vocab || s.maxLen > 0 || !s.outputs.empty() || s.optLevel != 1 || s.causal ||
         !s.libraryPath.empty()) {
         throw UsageError(
             "--vocab, --max-len, --output, --lib, -O and --causal apply when compiling; '" + path +

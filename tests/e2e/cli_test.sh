@@ -391,6 +391,10 @@ printf 'vocab "ab";\nmax_len 4;\nset example "abc";\nx = tokens;\n' > "$work/bad
 expect 1 "the program's example \"abc\" cannot run" -- "$raspc" eval "$work/bad_example.rasp"
 expect 1 "fix its \`set example\` line" -- "$raspc" run "$work/bad_example.rasp"
 
+# --vocab values are checked as the alphabet, and an empty one is refused.
+expect 2 "--vocab: " -- "$raspc" eval "$root/samples/fibonacci_mod3.rasp" --vocab abc --input "1 1"
+expect 2 "--vocab: the alphabet is empty" -- "$raspc" eval "$root/samples/reverse.rasp" --vocab "" --input ab
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
