@@ -143,6 +143,18 @@ Program loadProgram(const std::string& path, const ProgramSettings& settings) {
             auto it = std::find_if(p.graph.named.rbegin(), p.graph.named.rend(),
                                    [&](const auto& kv) { return kv.first == name; });
             if (it == p.graph.named.rend()) {
+                const bool selector =
+                    std::any_of(p.graph.nodes.begin(), p.graph.nodes.end(),
+                                [&](const Node& n) { return n.isSelector() && n.name == name; });
+                if (selector) {
+                    throw UserError("'" + name + "' in " + path +
+                                    " is a selector, not an s-op: output an s-op made from it "
+                                    "(an aggregate or a selector_width)");
+                }
+                if (name == "tokens" || name == "indices" || name == "length") {
+                    throw UserError("'" + name + "' is built in, not named by " + path +
+                                    ": name it to output it (x = " + name + ";)");
+                }
                 std::string known;
                 for (const auto& [n, id] : p.graph.named) {
                     if (known.find(" " + n + ",") == std::string::npos) known += " " + n + ",";

@@ -395,6 +395,10 @@ expect 1 "fix its \`set example\` line" -- "$raspc" run "$work/bad_example.rasp"
 expect 2 "--vocab: " -- "$raspc" eval "$root/samples/fibonacci_mod3.rasp" --vocab abc --input "1 1"
 expect 2 "--vocab: the alphabet is empty" -- "$raspc" eval "$root/samples/reverse.rasp" --vocab "" --input ab
 
+# --output of a selector or a built-in s-op says what it is.
+expect 1 "is a selector, not an s-op" -- "$raspc" eval "$root/samples/reverse.rasp" --output flip --input ab
+expect 1 "'tokens' is built in" -- "$raspc" eval "$root/samples/reverse.rasp" --output tokens --input ab
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
