@@ -2,6 +2,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -293,6 +295,8 @@ int runDraw(const std::string& path, const ProgramSettings& settings, std::strin
     if (out.empty()) out = fs::path(path).replace_extension(".svg").string();
     std::string format = fs::path(out).extension().string();
     if (!format.empty()) format.erase(0, 1);
+    std::transform(format.begin(), format.end(), format.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     static const std::set<std::string> kRendered = {"svg", "png", "pdf"};
     bool text = format == "dot" || format == "gv";
     if (!text && !kRendered.count(format)) {
