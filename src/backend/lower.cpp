@@ -320,6 +320,27 @@ rt::Model Lowering::run(CompileReport* report) {
                                        "; the interpreter fails on inputs that reach it, where "
                                        "the model gives an arbitrary value"});
         }
+        // The interpreter refuses an s-op whose positions mix strings with other values. An
+        // output's decoding refuses it too; inside the model nothing can tell.
+        for (size_t id = 0; id < g_.nodes.size(); ++id) {
+            if (!reprs_[id] || reprs_[id]->isConstant) continue;
+            if (std::find(options_.outputs.begin(), options_.outputs.end(),
+                          static_cast<NodeId>(id)) != options_.outputs.end()) {
+                continue;
+            }
+            const std::vector<Value>& values = sets_[id].values;
+            const auto text = std::find_if(values.begin(), values.end(),
+                                           [](const Value& v) { return v.isString(); });
+            const auto other = std::find_if(values.begin(), values.end(),
+                                            [](const Value& v) { return !v.isString(); });
+            if (text == values.end() || other == values.end()) continue;
+            report->warnings.push_back(
+                {g_.nodes[id].loc, "this may mix strings with other values (" + toDisplay(*text) +
+                                       " and " + toDisplay(*other) +
+                                       "): the interpreter fails on inputs where it does, "
+                                       "where the model gives a value (a string default for "
+                                       "an aggregate of strings avoids it)"});
+        }
         for (auto& p : report->placements) {
             std::vector<int> dims;
             for (int dim : p.dims) {

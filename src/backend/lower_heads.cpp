@@ -371,7 +371,11 @@ Repr Lowering::lowerAggregate(NodeId id) {
         // needs the check.
         if (!picksOne && std::count(movedResult.begin(), movedResult.end(), true) > 1 &&
             !readOnlyAsOutput(n)) {
-            checkAverage(n, layer, out, movedResult);
+            std::vector<Form> movedColumns;
+            for (size_t j = 0; j < out.cols.size(); ++j) {
+                if (movedResult[j]) movedColumns.push_back(out.cols[j]);
+            }
+            checkAverage(n, layer, movedColumns);
         }
     }
     heads_.push_back(std::move(h));
@@ -380,18 +384,16 @@ Repr Lowering::lowerAggregate(NodeId id) {
 
 /// A one-hot entry c in [0, 1] is min(c, 1 - c) = relu(c) - relu(2c - 1) from clean: 0 for
 /// a clean one-hot, at least 1/n where n keys holding different values were averaged.
-void Lowering::checkAverage(const Node& n, int layer, const Repr& out,
-                            const std::vector<bool>& moved) {
+void Lowering::checkAverage(const Node& n, int layer, const std::vector<Form>& oneHot) {
     if (averageCheckDim_ < 0) averageCheckDim_ = newDim();
     averageChecks_.push_back(describe(n));
     BlockPlan block;
     block.layer = layer;
     block.label = "check " + describe(n);
-    for (size_t j = 0; j < out.cols.size(); ++j) {
-        if (!moved[j]) continue;
-        Form twice = scaled(out.cols[j], 2.0);
+    for (const Form& c : oneHot) {
+        Form twice = scaled(c, 2.0);
         twice.push_back({kOne, -1.0});
-        block.units.push_back({out.cols[j], {{averageCheckDim_, 1.0}}});
+        block.units.push_back({c, {{averageCheckDim_, 1.0}}});
         block.units.push_back({twice, {{averageCheckDim_, -1.0}}});
     }
     blocks_.push_back(std::move(block));

@@ -165,6 +165,14 @@ Repr Lowering::lowerLookup(NodeId id) {
     }
     h.dv = static_cast<int>(payload.size()) + 1;
     heads_.push_back(std::move(h));
+    // A mean of matches (keys that may repeat) holding different values is no one-hot: unless
+    // only an output's readout reads it (its margin tells), the average check must.
+    if (!numerical && !unique && n.reduction == Reduction::Mean && payload.size() > 1 &&
+        !readOnlyAsOutput(n)) {
+        std::vector<Form> columns;
+        for (int p : payload) columns.push_back({{p, 1.0}});
+        checkAverage(n, layer, columns);
+    }
 
     // t = found - query is 0 exactly at a match; gate(p) = relu(p + Bt) + relu(p - Bt)
     // - B relu(t) - B relu(-t) - relu(p) is p there and 0 at every other whole t (0 <= p <= B).

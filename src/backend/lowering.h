@@ -370,9 +370,9 @@ private:
         return false;
     }
     Repr lowerAggregate(NodeId id);
-    /// Adds to the average check what `out` (a categorical aggregate's one-hot, written in
-    /// `layer`'s attention) is away from a clean one-hot in its `moved` columns.
-    void checkAverage(const Node& n, int layer, const Repr& out, const std::vector<bool>& moved);
+    /// Adds to the average check, in `layer`'s MLP, how far `oneHot` (columns of the one-hot a
+    /// head of `n` wrote in that layer) is from a clean one-hot.
+    void checkAverage(const Node& n, int layer, const std::vector<Form>& oneHot);
     Repr lowerSum(NodeId id);
     Repr lowerWidthInverse(NodeId id);
     Repr lowerLookup(NodeId id);

@@ -8,6 +8,7 @@
 #include <climits>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "backend/lower.h"
 #include "cli/commands.h"
@@ -89,8 +90,35 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     rt::Decoder decoder(m, gen.attention == "scan" ? rt::Attention::Scan : rt::Attention::Auto);
     std::vector<std::string> tokens = parseModelInput(prompt, m.tokenType);
     std::vector<int32_t> ids = rt::encodeTokens(m, tokens);
+    // What eval refuses anywhere in the sequence, generation refuses too: a position whose
+    // output does not decode or whose average check fails (an aggregate averaged different
+    // values), and an output whose positions mix strings with other values. The prompt's
+    // positions are decoded in full; generated ones through nextToken, plus these checks.
+    std::optional<rt::OutputValues> firstOut;
+    auto refused = [&](const rt::OutputValues& v, bool whole) -> std::optional<std::string> {
+        try {
+            if (!next.textEntries.empty()) {
+                if (!firstOut) firstOut = v;
+                rt::OutputValues both = *firstOut;
+                both.ids.insert(both.ids.end(), v.ids.begin(), v.ids.end());
+                both.margins.insert(both.margins.end(), v.margins.begin(), v.margins.end());
+                both.values.insert(both.values.end(), v.values.begin(), v.values.end());
+                both.averageCheck.insert(both.averageCheck.end(), v.averageCheck.begin(),
+                                         v.averageCheck.end());
+                rt::decode(next, both);
+            } else if (whole || !v.averageCheck.empty()) {
+                rt::decode(next, v);
+            }
+        } catch (const rt::DecodeError& e) {
+            return std::string(e.what());
+        }
+        return std::nullopt;
+    };
     std::vector<rt::OutputValues> outs;
-    for (int32_t id : ids) outs = decoder.step(id);
+    for (int32_t id : ids) {
+        outs = decoder.step(id);
+        if (auto why = refused(outs.front(), true)) throw UserError("the prompt: " + *why);
+    }
 
     const bool strings = m.tokenType == "str";
     const bool progress = !asJson && isatty(STDERR_FILENO);
@@ -105,7 +133,7 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
     auto stopBecause = [&](const std::string& why) {
         if (!asJson) std::cout << "\n";
         return UserError("generation stopped after " + std::to_string(generated.size()) +
-                         " tokens: " + why);
+                         (generated.size() == 1 ? " token: " : " tokens: ") + why);
     };
     for (int step = 0; step < gen.maxSteps; ++step) {
         int32_t id = -1;
@@ -130,6 +158,7 @@ int generate(const rt::Model& m, const std::string& prompt, const Generation& ge
             break;
         }
         outs = decoder.step(id);
+        if (auto why = refused(outs.front(), false)) throw stopBecause(*why);
         auto now = std::chrono::steady_clock::now();
         if (!asJson && (flushEach || now - lastFlush > std::chrono::milliseconds(50))) {
             std::cout << std::flush;

@@ -135,9 +135,9 @@ v = "a" if indices == 0 else "b";
 nxt = aggregate(select(tokens, "a", ==), v, "b");
 EOF
 expect 1 "output 'nxt' at position 1 is ambiguous" -- "$raspc" run "$work/catgen.rasp" --input aa
-expect 1 "stopped after 0 tokens: output 'nxt' at position 1 is ambiguous" -- \
+expect 1 "the prompt: output 'nxt' at position 1 is ambiguous" -- \
     "$raspc" run "$work/catgen.rasp" --input aa --generate
-expect 1 "stopped after 1 tokens: output 'nxt' at position 2 is ambiguous" -- \
+expect 1 "stopped after 1 token: output 'nxt' at position 2 is ambiguous" -- \
     "$raspc" run "$work/catgen.rasp" --input ab --generate
 
 # --causal on a program that looks ahead warns at the selector, and both sides still agree.
@@ -398,6 +398,26 @@ expect 2 "--vocab: the alphabet is empty" -- "$raspc" eval "$root/samples/revers
 # --output of a selector or a built-in s-op says what it is.
 expect 1 "is a selector, not an s-op" -- "$raspc" eval "$root/samples/reverse.rasp" --output flip --input ab
 expect 1 "'tokens' is built in" -- "$raspc" eval "$root/samples/reverse.rasp" --output tokens --input ab
+
+# Generation refuses what eval refuses anywhere in the sequence: an aggregate that averaged
+# different values in the prompt or after it (the average check), an output whose positions
+# mix strings with other values; a long program's mean lookup carries the check too.
+printf 'vocab "abc";\nmax_len 8;\ncausal;\np = aggregate(select(indices, indices - 1, ==), tokens, "a");\nx = aggregate(select(tokens, tokens, ==), p, "a");\ny = {"a": "b", "b": "b", "c": "a"}[x];\n' \
+    > "$work/gen_average.rasp"
+expect 1 "the prompt: output 'y': at position 2 an aggregate averaged different values" -- \
+    "$raspc" run "$work/gen_average.rasp" --generate --input abab
+expect 1 "stopped after 1 token: output 'y': at position 2 an aggregate averaged" -- \
+    "$raspc" run "$work/gen_average.rasp" --generate --input ab
+sed 's/max_len 8/max_len 5000/' "$work/gen_average.rasp" > "$work/gen_average_long.rasp"
+expect 1 "one of: x (" -- "$raspc" run "$work/gen_average_long.rasp" --input abb
+expect 0 "[b]*3" -- "$raspc" run "$work/gen_average_long.rasp" --input abc
+printf 'vocab "ab1";\nmax_len 8;\ncausal;\nx = aggregate(select(indices, indices - 1, ==), tokens, 1);\n' > "$work/gen_mixed.rasp"
+expect 1 "stopped after 1 token: output 'x' mixes strings with other values" -- \
+    "$raspc" run "$work/gen_mixed.rasp" --generate --input a --max-steps 3
+# An s-op inside the model that may mix strings with other values gets a warning.
+printf 'vocab "abc";\nmax_len 5;\nx = aggregate(select(indices, indices - 1, ==), tokens, 0);\ny = x == "a";\n' > "$work/inner_mixed.rasp"
+expect 0 "warning: this may mix strings with other values" -- \
+    "$raspc" compile "$work/inner_mixed.rasp" -o "$work/inner_mixed.onnx"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
