@@ -20,6 +20,12 @@ inline constexpr int64_t kIrVersion = 8;
 /// The graph's only input: int64 token ids [batch, seq], without the BOS position.
 inline constexpr std::string_view kTokensInput = "tokens";
 
+// Graph outputs: one per Model output, named after it: int64 [batch, seq] table indices
+// (categorical: ArgMax of the scores, or -1 where the native runner refuses the position:
+// scores farther from a clean one-hot than minCategoricalMargin allows, or the average check
+// failed) or [batch, seq] numbers in the model's float type (numerical: NaN where the average
+// check failed).
+
 // Initializers. Every weight matrix is a tensor of the model's float type (FLOAT for float32,
 // DOUBLE for float64) with the Matrix's [rows, cols] shape.
 inline constexpr std::string_view kTokenEmbedding = "token_embedding";
@@ -57,11 +63,9 @@ inline constexpr std::string_view kKeySource = "raspc.source";
 /// Optional: Model::reportJson (slot map and MLP block widths), absent when empty.
 inline constexpr std::string_view kKeyReport = "raspc.report";
 /// Optional: JSON [source, ...] of Model::averageCheck, whose readout is the initializer
-/// kAverageCheckReadout and whose per-position value is the graph output kAverageCheckOutput
-/// ([batch, seq], the model's float type). Absent when the model has nothing to check.
+/// kAverageCheckReadout. Absent when the model has nothing to check.
 inline constexpr std::string_view kKeyAverageCheck = "raspc.average_check";
 inline constexpr std::string_view kAverageCheckReadout = "average_check.readout";
-inline constexpr std::string_view kAverageCheckOutput = "raspc_average_check";
 
 /// "raspc.output.<name>.<field>"; fields: kind ("categorical" or "numerical"), value_type,
 /// table (JSON strings), numbers (JSON numbers, numerical only), tolerance (numerical only).

@@ -3,18 +3,21 @@
 #include "backend/onnx_writer.h"
 
 #include <unistd.h>
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include "runtime/onnx_format.h"
+#include "runtime/runner.h"
 #include "support/diagnostics.h"
 
 namespace raspc {
@@ -105,12 +108,14 @@ public:
     }
 
     /// Declares a graph input or output of element type `type` and shape [batch, seq].
-    static void batchBySeq(onnx::ValueInfoProto* v, const std::string& name, int type) {
+    static void batchBySeq(onnx::ValueInfoProto* v, const std::string& name, int type,
+                           int64_t last = 0) {
         v->set_name(name);
         onnx::TypeProto_Tensor* t = v->mutable_type()->mutable_tensor_type();
         t->set_elem_type(type);
         t->mutable_shape()->add_dim()->set_dim_param("batch");
         t->mutable_shape()->add_dim()->set_dim_param("seq");
+        if (last > 0) t->mutable_shape()->add_dim()->set_dim_value(last);
     }
 
 private:
@@ -355,30 +360,77 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
     std::string end = b.int64s("const.slice_end", {std::numeric_limits<int64_t>::max()}, {1});
     std::string axis = b.int64s("const.slice_axis", {1}, {1});
     std::string body = b.node("Slice", {x, start, end, axis}, "final.body");
+    // What the native runner refuses, the graph marks in the outputs themselves (one output
+    // per s-op, as DESIGN.md has it): an id of -1 or a NaN where the average check shows an
+    // aggregate averaged different values, and an id of -1 where a categorical output's
+    // scores are no clean one-hot. Both limits are the native decoder's (minCategoricalMargin).
+    const double allowance = 1.0 - rt::minCategoricalMargin(m);
+    std::string allowed;
+    std::optional<std::string> averaged;  // bool [batch, seq]
+    if (m.averageCheck.present() ||
+        std::any_of(m.outputs.begin(), m.outputs.end(), [](const rt::Output& o) {
+            return o.kind == rt::OutputKind::Categorical && o.readout.cols > 1;
+        })) {
+        allowed = b.floats("final.allowance", {allowance}, {});
+    }
+    if (m.averageCheck.present()) {
+        const std::string readout(fmt::kAverageCheckReadout);
+        b.matrix(readout, m.averageCheck.readout);
+        std::string sum = b.node("MatMul", {body, readout}, "final.average_check.sum");
+        std::string lastAxis = b.int64s("final.average_check.squeeze_axis", {-1}, {1});
+        std::string check = b.node("Squeeze", {sum, lastAxis}, "final.average_check");
+        averaged = b.node("Greater", {check, allowed}, "final.averaged");
+    }
     for (const rt::Output& o : m.outputs) {
+        const std::string at = "final." + o.name;
         std::string readout = fmt::readoutName(o.name);
         b.matrix(readout, o.readout);
-        std::string logits = b.node("MatMul", {body, readout}, "final." + o.name + ".logits");
+        std::string logits = b.node("MatMul", {body, readout}, at + ".logits");
         if (o.kind == rt::OutputKind::Categorical) {
-            b.node("ArgMax", {logits}, o.name,
-                   {GraphBuilder::intAttr("axis", -1), GraphBuilder::intAttr("keepdims", 0)});
+            std::string ids =
+                b.node("ArgMax", {logits}, at + ".ids",
+                       {GraphBuilder::intAttr("axis", -1), GraphBuilder::intAttr("keepdims", 0)});
+            std::optional<std::string> bad = averaged;
+            if (o.readout.cols > 1) {
+                // The scores' distance from the one-hot of their maximum (built by Equal and
+                // Cast: onnxruntime has no double OneHot).
+                std::vector<int64_t> columns(static_cast<size_t>(o.readout.cols));
+                for (size_t c = 0; c < columns.size(); ++c) columns[c] = static_cast<int64_t>(c);
+                std::string range = b.int64s(at + ".columns", columns, {o.readout.cols});
+                std::string lastAxis = b.int64s(at + ".unsqueeze_axis", {-1}, {1});
+                std::string idColumn = b.node("Unsqueeze", {ids, lastAxis}, at + ".id_column");
+                std::string isBest = b.node("Equal", {idColumn, range}, at + ".is_best");
+                std::string hot = b.node("Cast", {isBest}, at + ".hot",
+                                         {GraphBuilder::intAttr("to", b.floatType())});
+                std::string off = b.node("Sub", {logits, hot}, at + ".off");
+                std::string size = b.node("Abs", {off}, at + ".off_size");
+                std::string distance = b.node(
+                    "ReduceMax", {size}, at + ".distance",
+                    {GraphBuilder::intsAttr("axes", {-1}), GraphBuilder::intAttr("keepdims", 0)});
+                std::string blurred = b.node("Greater", {distance, allowed}, at + ".blurred");
+                bad = averaged ? b.node("Or", {blurred, *averaged}, at + ".refused") : blurred;
+            }
+            if (bad) {
+                std::string none = b.int64s(at + ".none", {-1}, {});
+                b.node("Where", {*bad, none, ids}, o.name);
+            } else {
+                b.node("Identity", {ids}, o.name);
+            }
             GraphBuilder::batchBySeq(g.add_output(), o.name, onnx::TensorProto::INT64);
         } else {
             // One shared axes constant would be left unused (and warned about by onnxruntime)
             // in a model with no numerical output.
-            std::string lastAxis = b.int64s("final." + o.name + ".squeeze_axis", {-1}, {1});
-            b.node("Squeeze", {logits, lastAxis}, o.name);
+            std::string lastAxis = b.int64s(at + ".squeeze_axis", {-1}, {1});
+            if (averaged) {
+                std::string v = b.node("Squeeze", {logits, lastAxis}, at + ".value");
+                std::string nan =
+                    b.floats(at + ".nan", {std::numeric_limits<double>::quiet_NaN()}, {});
+                b.node("Where", {*averaged, nan, v}, o.name);
+            } else {
+                b.node("Squeeze", {logits, lastAxis}, o.name);
+            }
             GraphBuilder::batchBySeq(g.add_output(), o.name, floatType);
         }
-    }
-    if (m.averageCheck.present()) {
-        const std::string readout(fmt::kAverageCheckReadout);
-        const std::string output(fmt::kAverageCheckOutput);
-        b.matrix(readout, m.averageCheck.readout);
-        std::string sum = b.node("MatMul", {body, readout}, "final.average_check.sum");
-        std::string lastAxis = b.int64s("final.average_check.squeeze_axis", {-1}, {1});
-        b.node("Squeeze", {sum, lastAxis}, output);
-        GraphBuilder::batchBySeq(g.add_output(), output, floatType);
     }
 }
 

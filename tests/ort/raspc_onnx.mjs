@@ -95,30 +95,7 @@ export function describeModel(props) {
         }
         return output;
     });
-    const maxLen = Number(get('raspc.max_len'));
-    const model = { vocab, maxLen, outputs };
-    if (props.has('raspc.average_check')) {
-        // As the native minCategoricalMargin: half the least share of one key, unless the
-        // float type's rounding over maxLen weights comes nearer.
-        const roundoff = get('raspc.float_type') === 'float64' ? 2 ** -53 : 2 ** -24;
-        model.averageCheck = {
-            sources: JSON.parse(get('raspc.average_check')),
-            allowance: Math.max(0.5 / Math.max(maxLen, 1), 2 * maxLen * roundoff),
-        };
-    }
-    return model;
-}
-
-/** Throws where the model's average check (per position of one sequence) says an aggregate
- * averaged different values, as the native decode does. */
-export function checkAverages(model, check) {
-    if (!model.averageCheck) return;
-    check.forEach((v, p) => {
-        if (v > model.averageCheck.allowance)
-            throw new Error(`at position ${p} an aggregate averaged different values, which ` +
-                            'no categorical s-op can hold and the interpreter refuses (one of: ' +
-                            `${model.averageCheck.sources.join(', ')})`);
-    });
+    return { vocab, maxLen: Number(get('raspc.max_len')), outputs };
 }
 
 /** Token strings to ids; throws on what the native encodeTokens rejects. */
@@ -143,6 +120,10 @@ function decodeEntries(output, raw) {
     if (output.kind === 'categorical') {
         return Array.from(raw, (id, p) => {
             const i = Number(id);
+            if (i === -1)
+                throw new Error(`output '${output.name}' at position ${p} is refused by the ` +
+                                'model: an aggregate averaged different values on this input, ' +
+                                'which no categorical s-op can hold and the interpreter refuses');
             if (i < 0 || i >= output.table.length)
                 throw new Error(`output '${output.name}' at position ${p}: id ${i} is outside ` +
                                 'its value table');
@@ -150,6 +131,10 @@ function decodeEntries(output, raw) {
         });
     }
     return Array.from(raw, (v, p) => {
+        if (Number.isNaN(v))
+            throw new Error(`output '${output.name}' at position ${p} is refused by the model ` +
+                            '(NaN): an aggregate averaged different values on this input, ' +
+                            'which the interpreter refuses');
         if (output.numbers.length === 0) {
             // Whole numbers too many for a table: the nearest integer, within the tolerance.
             const whole = Math.round(v);

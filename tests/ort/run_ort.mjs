@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 
-import { checkAverages, decodeOutput, describeModel, encodeTokens, readMetadata, tokensData }
-    from './raspc_onnx.mjs';
+import { decodeOutput, describeModel, encodeTokens, readMetadata, tokensData } from
+    './raspc_onnx.mjs';
 
 // Bounds the memory of one session.run: attention scores grow as batch * seq^2.
 const kMaxBatch = 256;
@@ -45,10 +45,6 @@ async function main() {
             const fetched = await session.run({ tokens });
             chunk.forEach(({ index }, b) => {
                 try {
-                    if (model.averageCheck) {
-                        const check = fetched.raspc_average_check.data;
-                        checkAverages(model, check.subarray(b * seq, (b + 1) * seq));
-                    }
                     const outputs = {};
                     for (const output of model.outputs) {
                         const data = fetched[output.name].data;
