@@ -153,10 +153,12 @@ std::string showValues(const std::vector<std::string>& values) {
     return text + "]";
 }
 
-// Checks one chunk of inputs; returns the first disagreement in it, if any.
+// Checks one chunk of inputs; returns the first disagreement in it, if any. An input that the
+// interpreter fails on agrees when the model refuses it too (counted in `refusedByBoth`).
 std::optional<Disagreement> checkChunk(const Program& p, const rt::Model& m,
                                        const rt::Runner& runner,
-                                       const std::vector<std::vector<int32_t>>& chunk) {
+                                       const std::vector<std::vector<int32_t>>& chunk,
+                                       int64_t& refusedByBoth) {
     auto results = runner.run(chunk);
     for (size_t s = 0; s < chunk.size(); ++s) {
         std::vector<Value> input;
@@ -168,7 +170,20 @@ std::optional<Disagreement> checkChunk(const Program& p, const rt::Model& m,
             const Diagnostic& d = e.diagnostics().front();
             std::string shown = formatDiagnostic(d.loc, "error", d.message);
             while (!shown.empty() && shown.back() == '\n') shown.pop_back();
-            return Disagreement{s, chunk[s], "", {}, {}, "the interpreter fails: " + shown};
+            bool refused = false;
+            for (size_t o = 0; o < m.outputs.size() && !refused; ++o) {
+                try {
+                    rt::decode(m.outputs[o], results[s][o]);
+                } catch (const rt::DecodeError&) {
+                    refused = true;
+                }
+            }
+            if (refused) {
+                ++refusedByBoth;
+                continue;
+            }
+            return Disagreement{s, chunk[s], "", {}, {},
+                                "the interpreter fails where the model answers: " + shown};
         }
         for (size_t o = 0; o < m.outputs.size(); ++o) {
             std::vector<std::string> want;
@@ -251,7 +266,7 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
 
     // Long inputs cost quadratic attention: keep a chunk's work roughly constant.
     const size_t chunkTokens = 8192;
-    int64_t checked = 0;
+    int64_t checked = 0, refusedByBoth = 0;
     std::vector<std::vector<int32_t>> chunk;
     size_t chunkLen = 0;
     std::vector<int32_t> ids;
@@ -263,7 +278,7 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
             chunk.push_back(ids);
         }
         if (chunk.empty() || (more && chunkLen < chunkTokens)) continue;
-        std::optional<Disagreement> bad = checkChunk(p, m, runner, chunk);
+        std::optional<Disagreement> bad = checkChunk(p, m, runner, chunk, refusedByBoth);
         if (bad) {
             if (progress) std::cerr << "\r\033[K";
             printDisagreement(*bad, m, checked + static_cast<int64_t>(bad->index), o.asJson);
@@ -281,6 +296,7 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
         json j;
         j["verified"] = true;
         j["inputs"] = checked;
+        j["refused_by_both"] = refusedByBoth;
         j["exhaustive_length"] = plan.exhaustiveLength;
         j["exhaustive"] = plan.exhaustiveCount;
         j["random"] = plan.random;
@@ -294,7 +310,12 @@ int runVerify(const std::string& path, const ProgramSettings& settings, const Ve
             std::cout << " of lengths " << plan.exhaustiveLength + 1 << ".." << longest;
         }
         if (longest < p.maxLen) std::cout << "; max_len is " << p.maxLen;
-        std::cout << ")\n";
+        std::cout << ")";
+        if (refusedByBoth > 0) {
+            std::cout << "; " << refusedByBoth << " of them the interpreter fails on and the "
+                      << "model refuses";
+        }
+        std::cout << "\n";
     }
     return kExitOk;
 }

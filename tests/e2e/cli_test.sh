@@ -430,6 +430,11 @@ expect 0 "{\"error\":\"output 'x' at position 2 is refused by the model" -- \
 expect 0 '{"outputs":{"x":["z","z"]}}' -- \
     node "$root/tests/ort/run_ort.mjs" "$work/blurred.onnx" "$work/blurred.jsonl"
 
+# verify counts an input the interpreter fails on as agreeing when the model refuses it too,
+# and reports one the model answers.
+expect 0 "the interpreter fails on and the model refuses" -- "$raspc" verify "$work/hidden_average.rasp"
+expect 1 "the interpreter fails where the model answers" -- "$raspc" verify "$work/inner_mixed.rasp"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
