@@ -182,8 +182,8 @@ std::optional<Disagreement> checkChunk(const Program& p, const rt::Model& m,
                 ++refusedByBoth;
                 continue;
             }
-            return Disagreement{s, chunk[s], "", {}, {},
-                                "the interpreter fails where the model answers: " + shown};
+            return Disagreement{
+                s, chunk[s], "", {}, {}, "the interpreter fails where the model answers: " + shown};
         }
         for (size_t o = 0; o < m.outputs.size(); ++o) {
             std::vector<std::string> want;
