@@ -231,6 +231,10 @@ void Elaborator::vocab(const ast::Vocab& v, Frame& frame) {
             }
         }
     }
+    if (vocabLoc_) {
+        fail(v.value->loc, "the vocab is set twice (first at " + vocabLoc_->file + ":" +
+                               std::to_string(vocabLoc_->line) + "); keep one `vocab` statement");
+    }
     graph_.graph().vocab = std::move(symbols);
     vocabLoc_ = v.value->loc;
 }

@@ -435,6 +435,10 @@ expect 0 '{"outputs":{"x":["z","z"]}}' -- \
 expect 0 "the interpreter fails on and the model refuses" -- "$raspc" verify "$work/hidden_average.rasp"
 expect 1 "the interpreter fails where the model answers" -- "$raspc" verify "$work/inner_mixed.rasp"
 
+# A second vocab statement is an error, not a silent override.
+printf 'vocab "ab";\nvocab "abc";\nmax_len 4;\nx = tokens;\n' > "$work/two_vocabs.rasp"
+expect 1 "two_vocabs.rasp:2:7: error: the vocab is set twice" -- "$raspc" eval "$work/two_vocabs.rasp" --input ab
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
