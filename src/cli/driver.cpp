@@ -249,8 +249,13 @@ std::vector<InputLine> inputLines(const std::optional<std::string>& input,
     std::vector<InputLine> lines;
     if (input) lines.push_back({*input, "--input"});
     if (inputsFile) {
-        std::ifstream in(*inputsFile);
-        if (!in) throw UserError("cannot read inputs file '" + *inputsFile + "'");
+        // "-" is standard input.
+        std::ifstream file;
+        if (*inputsFile != "-") {
+            file.open(*inputsFile);
+            if (!file) throw UserError("cannot read inputs file '" + *inputsFile + "'");
+        }
+        std::istream& in = *inputsFile == "-" ? std::cin : file;
         std::string line;
         for (int number = 1; std::getline(in, line); ++number) {
             if (!line.empty() && line.back() == '\r') line.pop_back();

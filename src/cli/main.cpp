@@ -2,6 +2,7 @@
 #include <pthread.h>
 
 #include <climits>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
@@ -14,8 +15,14 @@ void addInputOptions(CLI::App* cmd, Inputs& in) {
     cmd->add_option("--input,-i", in.input,
                     "One input: a string (one token per character), or "
                     "numbers separated by spaces for number programs");
-    cmd->add_option("--inputs-file", in.inputsFile, "A file with one input per line")
-        ->check(CLI::ExistingFile);
+    cmd->add_option("--inputs-file", in.inputsFile,
+                    "A file with one input per line (- for standard input)")
+        ->check(CLI::Validator(
+            [](std::string& path) -> std::string {
+                if (path == "-" || std::filesystem::is_regular_file(path)) return "";
+                return "no such file: " + path;
+            },
+            "FILE or -"));
 }
 
 CLI::Validator wholeNumber(long long lowest, long long highest) {

@@ -439,6 +439,9 @@ expect 1 "the interpreter fails where the model answers" -- "$raspc" verify "$wo
 printf 'vocab "ab";\nvocab "abc";\nmax_len 4;\nx = tokens;\n' > "$work/two_vocabs.rasp"
 expect 1 "two_vocabs.rasp:2:7: error: the vocab is set twice" -- "$raspc" eval "$work/two_vocabs.rasp" --input ab
 
+# --inputs-file - reads standard input.
+expect 0 'reverse("ba") = [a, b]' -- bash -c "printf 'abc\nba\n' | '$raspc' eval '$root/samples/reverse.rasp' --inputs-file -"
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures CLI checks failed"
     exit 1
