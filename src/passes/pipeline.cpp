@@ -5,6 +5,7 @@
 #include "ir/verifier.h"
 #include "passes/cse.h"
 #include "passes/dead_code.h"
+#include "passes/first_share.h"
 #include "passes/fold_sources.h"
 #include "passes/split_width.h"
 
@@ -37,6 +38,9 @@ Graph optimize(const Graph& input, std::vector<NodeId>& outputs, const PassOptio
 
     // Merging before splitting widths lets two equal selector_widths share one head.
     if (options.optLevel > 0) {
+        // Before CSE, which then merges the test it adds with one the program has.
+        g = rewriteFirstShares(g, outputs, options.domain);
+        check(g, "first_share");
         g = eliminateCommonSubexpressions(g, outputs, options.domain);
         check(g, "cse");
         // Maps that read one s-op through others become maps of it alone; the maps they

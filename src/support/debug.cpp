@@ -10,8 +10,9 @@ namespace raspc {
 namespace {
 
 // The passes that print with debugLine.
-constexpr std::array<std::string_view, 7> kPasses = {
-    "cse", "dead_code", "equality", "fold_sources", "fuse", "split_width", "value_sets"};
+constexpr std::array<std::string_view, 8> kPasses = {"cse",         "dead_code",   "equality",
+                                                     "first_share", "fold_sources", "fuse",
+                                                     "split_width", "value_sets"};
 
 // Says once which names of RASPC_DEBUG name no pass (a typo would print nothing).
 void warnUnknown(const std::string& spec) {
