@@ -10,7 +10,7 @@ namespace raspc {
 namespace {
 
 // The passes that print with debugLine.
-constexpr std::array<std::string_view, 8> kPasses = {"cse",         "dead_code",   "equality",
+constexpr std::array<std::string_view, 8> kPasses = {"cse",         "dead_code",    "equality",
                                                      "first_share", "fold_sources", "fuse",
                                                      "split_width", "value_sets"};
 
