@@ -187,6 +187,14 @@ rt::Model Lowering::run(CompileReport* report) {
         mlp.w2 = dense(w2, hidden, d);
     }
 
+    // The readout of an output held as one number (cols[0]).
+    auto numberReadout = [&](const Repr& r) {
+        rt::Matrix readout(d, 1);
+        for (const Term& t : r.cols[0]) {
+            readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
+        }
+        return readout;
+    };
     for (size_t i = 0; i < outs.size(); ++i) {
         const Repr& r = *outs[i];
         const Node& n = g_[options_.outputs[i]];
@@ -196,11 +204,7 @@ rt::Model Lowering::run(CompileReport* report) {
             o.kind = rt::OutputKind::Numerical;
             if (!r.set.bounded && r.set.rangeKnown && r.set.integral) {
                 // Too many values for a table, but all whole: decoded by rounding.
-                o.readout = rt::Matrix(d, 1);
-                for (const Term& t : r.cols[0]) {
-                    o.readout.at(phys[static_cast<size_t>(t.dim)], 0) +=
-                        static_cast<float>(t.coeff);
-                }
+                o.readout = numberReadout(r);
                 o.tolerance = 0.25;
                 o.valueType = "int";
                 const double exact = float64 ? 0x1p50 : 0x1p22;
@@ -223,10 +227,7 @@ rt::Model Lowering::run(CompileReport* report) {
                                     : std::string("lower max_len or the alphabet, or output an "
                                                   "s-op of fewer values")));
             }
-            o.readout = rt::Matrix(d, 1);
-            for (const Term& t : r.cols[0]) {
-                o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
-            }
+            o.readout = numberReadout(r);
             // Values equal up to rounding noise share one entry (the interpreter may print
             // either; they are one number). The set keeps booleans apart from numbers, so
             // order all by value first; a boolean and a number of one value cannot share one,
@@ -274,10 +275,7 @@ rt::Model Lowering::run(CompileReport* report) {
         } else if (r.coded) {
             // The index of the value in the table, as a number.
             o.kind = rt::OutputKind::Numerical;
-            o.readout = rt::Matrix(d, 1);
-            for (const Term& t : r.cols[0]) {
-                o.readout.at(phys[static_cast<size_t>(t.dim)], 0) += static_cast<float>(t.coeff);
-            }
+            o.readout = numberReadout(r);
             for (size_t j = 0; j < r.values.size(); ++j) {
                 o.table.push_back(toDisplay(r.values[j]));
                 o.numbers.push_back(static_cast<double>(j));

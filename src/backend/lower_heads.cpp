@@ -305,23 +305,20 @@ Repr Lowering::lowerAggregate(NodeId id) {
 
     // A categorical aggregate gives one of the values it moves or its default: values of the
     // set that only an average could give (the set may not know the selector picks one key)
-    // get no column.
+    // get no column. `movedResult` says which results arrive from keys (not only as default).
     std::vector<Value> results;
+    std::vector<bool> movedResult;
     for (const Value& v : outSet.values) {
         const bool moves = std::any_of(moved.values.begin(), moved.values.end(),
                                        [&](const Value& m) { return sameTableEntry(m, v); });
-        if (moves || sameTableEntry(v, n.constant)) results.push_back(v);
+        if (!moves && !sameTableEntry(v, n.constant)) continue;
+        results.push_back(v);
+        movedResult.push_back(moves);
     }
     // A move that only the readout reads carries its value's index in `results` instead of a
     // one-hot: one dimension, decoded by the nearest index.
     const bool coded = !numerical && picksOne && n.encoding == Encoding::Inferred &&
                        results.size() > 1 && readOnlyAsOutput(n);
-    // Which of `results` arrive from keys (not only as the default).
-    std::vector<bool> movedResult;
-    for (const Value& v : results) {
-        movedResult.push_back(std::any_of(moved.values.begin(), moved.values.end(),
-                                          [&](const Value& m) { return sameTableEntry(m, v); }));
-    }
 
     Repr out = Repr::written(2 * layer + 1, outSet, numerical);
     if (numerical) {

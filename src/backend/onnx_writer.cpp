@@ -108,14 +108,12 @@ public:
     }
 
     /// Declares a graph input or output of element type `type` and shape [batch, seq].
-    static void batchBySeq(onnx::ValueInfoProto* v, const std::string& name, int type,
-                           int64_t last = 0) {
+    static void batchBySeq(onnx::ValueInfoProto* v, const std::string& name, int type) {
         v->set_name(name);
         onnx::TypeProto_Tensor* t = v->mutable_type()->mutable_tensor_type();
         t->set_elem_type(type);
         t->mutable_shape()->add_dim()->set_dim_param("batch");
         t->mutable_shape()->add_dim()->set_dim_param("seq");
-        if (last > 0) t->mutable_shape()->add_dim()->set_dim_value(last);
     }
 
 private:
@@ -387,8 +385,9 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
         b.matrix(readout, o.readout);
         std::string logits = b.node("MatMul", {body, readout}, at + ".logits");
         if (o.kind == rt::OutputKind::Categorical) {
+            const bool refuses = averaged || o.readout.cols > 1;
             std::string ids =
-                b.node("ArgMax", {logits}, at + ".ids",
+                b.node("ArgMax", {logits}, refuses ? at + ".ids" : o.name,
                        {GraphBuilder::intAttr("axis", -1), GraphBuilder::intAttr("keepdims", 0)});
             std::optional<std::string> bad = averaged;
             if (o.readout.cols > 1) {
@@ -410,11 +409,9 @@ void buildGraph(const rt::Model& m, onnx::GraphProto& g) {
                 std::string blurred = b.node("Greater", {distance, allowed}, at + ".blurred");
                 bad = averaged ? b.node("Or", {blurred, *averaged}, at + ".refused") : blurred;
             }
-            if (bad) {
+            if (refuses) {
                 std::string none = b.int64s(at + ".none", {-1}, {});
                 b.node("Where", {*bad, none, ids}, o.name);
-            } else {
-                b.node("Identity", {ids}, o.name);
             }
             GraphBuilder::batchBySeq(g.add_output(), o.name, onnx::TensorProto::INT64);
         } else {
